@@ -1,0 +1,189 @@
+//! The crate's one error type.
+
+use crate::ResourceId;
+use crate::money::Currency;
+
+/// Everything that can go wrong in `itam-cmdb`.
+///
+/// One enum for the whole crate, so that callers compose operations with `?`
+/// without conversions. Each variant carries the ids, fields or values
+/// involved, and its message names them: lowercase, without trailing
+/// punctuation (API Guidelines C-GOOD-ERR).
+///
+/// Disagreeing sources are *not* errors: ownership arbitration reports them as
+/// data. An `Error` always means the input was rejected and nothing changed.
+///
+/// The enum is `#[non_exhaustive]`: later releases add variants as the crate
+/// grows, so match with a wildcard arm.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::{Error, ResourceId};
+///
+/// let err = ResourceId::new("  i-0abc").unwrap_err();
+/// assert!(matches!(err, Error::InvalidResourceId { .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"invalid resource id "  i-0abc": leading or trailing whitespace"#,
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A resource id broke one of the rules documented on [`ResourceId`].
+    #[error("invalid resource id {id:?}: {rule}")]
+    InvalidResourceId {
+        /// The rejected text (shortened to its first 64 characters).
+        id: String,
+        /// The rule it broke.
+        rule: IdRule,
+    },
+    /// A currency code is not an active ISO 4217 code.
+    #[error("invalid currency code {code:?}: {reason}")]
+    InvalidCurrency {
+        /// The rejected text (shortened to its first 64 characters).
+        code: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// An amount in one currency was combined with an amount in another.
+    #[error("currency mismatch in {operation}: {left} and {right}")]
+    CurrencyMismatch {
+        /// The operation that was refused (`"add"`, `"subtract"`, ...).
+        operation: &'static str,
+        /// The currency of the left operand.
+        left: Currency,
+        /// The currency of the right operand.
+        right: Currency,
+    },
+    /// An arithmetic result does not fit in a decimal amount.
+    #[error("arithmetic overflow in {operation}")]
+    Overflow {
+        /// The operation that overflowed.
+        operation: &'static str,
+    },
+    /// A text, such as an amount or a date, could not be parsed.
+    #[error("cannot parse {what} from {input:?}: {reason}")]
+    Parse {
+        /// What was being parsed (`"money"`, `"ci class"`, ...).
+        what: &'static str,
+        /// The rejected text (shortened to its first 64 characters).
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A field of a record was given a value its rules do not allow.
+    #[error("invalid {field} of `{id}`: {reason}")]
+    InvalidField {
+        /// The resource whose record was being built or changed.
+        id: ResourceId,
+        /// The field, e.g. `purchase_cost` or `attribute "os"`.
+        field: String,
+        /// Why the value was rejected.
+        reason: String,
+    },
+    /// A label (a name, an owner, a region, an attribute key, a custom class)
+    /// is empty, too long or badly formed.
+    #[error("invalid {what} {value:?}: {reason}")]
+    InvalidLabel {
+        /// What kind of label it is.
+        what: &'static str,
+        /// The rejected text (shortened to its first 64 characters).
+        value: String,
+        /// The rule it broke.
+        reason: &'static str,
+    },
+    /// An asset with this id is already in the asset register.
+    #[error("duplicate asset `{0}`")]
+    DuplicateAsset(ResourceId),
+    /// A configuration item with this id is already in the CMDB.
+    #[error("duplicate configuration item `{0}`")]
+    DuplicateCi(ResourceId),
+    /// No asset with this id is in the asset register.
+    #[error("unknown asset `{0}`")]
+    UnknownAsset(ResourceId),
+    /// No configuration item with this id is in the CMDB.
+    #[error("unknown configuration item `{0}`")]
+    UnknownCi(ResourceId),
+    /// A snapshot stores a record under a key that is not the record's id.
+    #[error("snapshot stores record `{id}` under key `{key}`")]
+    KeyMismatch {
+        /// The key the record was stored under.
+        key: ResourceId,
+        /// The id the record itself carries.
+        id: ResourceId,
+    },
+    /// A snapshot was written by an incompatible version of the format.
+    #[error("unsupported snapshot version {found}; this build reads version {supported}")]
+    UnsupportedSnapshot {
+        /// The version found in the snapshot.
+        found: u32,
+        /// The version this build reads and writes.
+        supported: u32,
+    },
+}
+
+/// The rule a [`ResourceId`] broke; see [`Error::InvalidResourceId`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum IdRule {
+    /// The id is the empty string.
+    #[error("must not be empty")]
+    Empty,
+    /// The id is longer than [`ResourceId::MAX_LEN`] bytes.
+    #[error("{len} bytes is longer than the limit of 256")]
+    TooLong {
+        /// The id's length in bytes.
+        len: usize,
+    },
+    /// The id contains a control character (such as a newline or NUL).
+    #[error("control character at byte {index}")]
+    ControlCharacter {
+        /// The byte offset of the first control character.
+        index: usize,
+    },
+    /// The id starts or ends with whitespace.
+    #[error("leading or trailing whitespace")]
+    SurroundingWhitespace,
+}
+
+/// Shortens user input quoted inside an error message, so that a huge input
+/// cannot make a huge error.
+pub(crate) fn excerpt(text: &str) -> String {
+    const LIMIT: usize = 64;
+    match text.char_indices().nth(LIMIT) {
+        None => text.to_owned(),
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_send_sync_static() {
+        fn assert_bounds<T: Send + Sync + 'static + std::error::Error>() {}
+        assert_bounds::<Error>();
+        assert_bounds::<IdRule>();
+    }
+
+    #[test]
+    fn excerpt_keeps_short_text_and_cuts_long_text_on_a_char_boundary() {
+        assert_eq!(excerpt("abc"), "abc");
+        let long = "é".repeat(100);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), 64 + 3);
+        assert!(cut.ends_with("..."));
+    }
+
+    #[test]
+    fn messages_are_lowercase_and_name_the_culprit() {
+        let id = ResourceId::new("vm-1").unwrap();
+        let err = Error::DuplicateAsset(id);
+        assert_eq!(err.to_string(), "duplicate asset `vm-1`");
+        let err = Error::UnsupportedSnapshot { found: 9, supported: 1 };
+        assert!(err.to_string().starts_with("unsupported snapshot version 9"));
+    }
+}

@@ -1,0 +1,499 @@
+//! Validated text: labels, custom names, ordered attributes, and the
+//! machinery shared by the enums that accept a site-specific variant.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+use rust_decimal::Decimal;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::{Error, excerpt};
+
+/// Checks the rules every free-text label obeys: not empty, at most `max`
+/// bytes, no control characters, no leading or trailing whitespace.
+pub(crate) fn check_label(what: &'static str, text: &str, max: usize) -> Result<(), Error> {
+    let reason = if text.is_empty() {
+        Some("must not be empty")
+    } else if text.len() > max {
+        Some("too long")
+    } else if text.chars().any(char::is_control) {
+        Some("must not contain control characters")
+    } else if text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
+        Some("must not start or end with whitespace")
+    } else {
+        None
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(Error::InvalidLabel {
+            what,
+            value: excerpt(text),
+            reason,
+        }),
+    }
+}
+
+/// The longest name, owner or location accepted, in bytes.
+pub(crate) const MAX_TEXT: usize = 1024;
+/// The longest attribute key, region or custom name accepted, in bytes.
+pub(crate) const MAX_KEY: usize = 128;
+
+/// Normalises a built-in name for lenient matching: ASCII lowercase, with
+/// `_` and spaces read as `-`.
+pub(crate) fn normalise(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '_' | ' ' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Declares an enum of built-in names plus a `Custom` variant holding a
+/// site-specific name. It serialises as its kebab-case name; parsing matches
+/// built-in names leniently (any ASCII case, `_` or space for `-`) and keeps
+/// anything else as a custom name. A custom name that reads as a built-in one
+/// is refused, so every value round-trips.
+macro_rules! named_enum {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $name:ident ($what:literal) {
+            $( $(#[$vmeta:meta])* $variant:ident = $text:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[non_exhaustive]
+        $vis enum $name {
+            $( $(#[$vmeta])* $variant, )*
+            /// A site-specific name that is none of the built-in ones; build
+            /// it with the `custom` constructor or by parsing.
+            Custom($crate::label::CustomName),
+        }
+
+        impl $name {
+            /// Every built-in variant, in declaration order.
+            pub const BUILT_IN: &'static [$name] = &[$($name::$variant),*];
+
+            /// A site-specific variant.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::InvalidLabel`](crate::Error::InvalidLabel) if `name` is
+            /// not a valid label or reads as a built-in name.
+            pub fn custom(name: &str) -> Result<Self, $crate::Error> {
+                if Self::built_in(name).is_some() {
+                    return Err($crate::Error::InvalidLabel {
+                        what: $what,
+                        value: $crate::error::excerpt(name),
+                        reason: "is a built-in name, not a custom one",
+                    });
+                }
+                Ok(Self::Custom($crate::label::CustomName::new($what, name)?))
+            }
+
+            /// The canonical name: kebab-case for built-in variants, the
+            /// name as given for custom ones.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $text, )*
+                    Self::Custom(name) => name.as_str(),
+                }
+            }
+
+            fn built_in(name: &str) -> Option<Self> {
+                let name = $crate::label::normalise(name);
+                match name.as_str() {
+                    $( $text => Some(Self::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::Error;
+
+            /// Reads a built-in name (leniently) or else a custom one.
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match Self::built_in(s) {
+                    Some(known) => Ok(known),
+                    None => Ok(Self::Custom($crate::label::CustomName::new($what, s)?)),
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                text.parse().map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+pub(crate) use named_enum;
+
+/// A validated site-specific name, held by the `Custom` variant of
+/// [`AssetKind`](crate::AssetKind), [`CiClass`](crate::CiClass) and
+/// [`Environment`](crate::Environment).
+///
+/// At most 128 bytes, not empty, no control characters, no leading or
+/// trailing whitespace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CustomName(Box<str>);
+
+impl CustomName {
+    pub(crate) fn new(what: &'static str, name: &str) -> Result<Self, Error> {
+        check_label(what, name, MAX_KEY)?;
+        Ok(Self(name.into()))
+    }
+
+    /// The name as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CustomName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key of a custom attribute on an asset or a configuration item
+/// (`"os"`, `"cores"`, `"sku"`).
+///
+/// At most 128 bytes, not empty, no control characters, no leading or
+/// trailing whitespace. Keys are case-sensitive.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::AttributeKey;
+///
+/// let key = AttributeKey::new("os")?;
+/// assert_eq!(key.as_str(), "os");
+/// assert!(AttributeKey::new("").is_err());
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct AttributeKey(Box<str>);
+
+impl AttributeKey {
+    /// Validates `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidLabel`] if `key` breaks a rule.
+    pub fn new(key: &str) -> Result<Self, Error> {
+        check_label("attribute key", key, MAX_KEY)?;
+        Ok(Self(key.into()))
+    }
+
+    /// The key as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for AttributeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for AttributeKey {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for AttributeKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for AttributeKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        Self::new(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The typed value of a custom attribute.
+///
+/// Serialised externally tagged, so the type survives a round trip:
+/// `{"text": "Ubuntu 24.04"}`, `{"integer": 16}`, `{"decimal": "2.5"}`,
+/// `{"flag": true}`, `{"date": "2027-03-31"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AttributeValue {
+    /// Free text.
+    Text(String),
+    /// A whole number, such as a core count.
+    Integer(i64),
+    /// An exact decimal number, such as a size in TiB.
+    Decimal(Decimal),
+    /// A yes/no flag.
+    Flag(bool),
+    /// A calendar date.
+    Date(NaiveDate),
+}
+
+impl AttributeValue {
+    /// The text, if this is a [`Text`](Self::Text) value.
+    #[must_use]
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The number, if this is an [`Integer`](Self::Integer) value.
+    #[must_use]
+    pub fn as_integer(&self) -> Option<i64> {
+        match self {
+            Self::Integer(n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The name of the value's type: `"text"`, `"integer"`, `"decimal"`,
+    /// `"flag"` or `"date"`.
+    #[must_use]
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::Text(_) => "text",
+            Self::Integer(_) => "integer",
+            Self::Decimal(_) => "decimal",
+            Self::Flag(_) => "flag",
+            Self::Date(_) => "date",
+        }
+    }
+}
+
+impl fmt::Display for AttributeValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(text) => f.write_str(text),
+            Self::Integer(n) => write!(f, "{n}"),
+            Self::Decimal(d) => write!(f, "{d}"),
+            Self::Flag(b) => write!(f, "{b}"),
+            Self::Date(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+impl From<&str> for AttributeValue {
+    fn from(value: &str) -> Self {
+        Self::Text(value.to_owned())
+    }
+}
+
+impl From<String> for AttributeValue {
+    fn from(value: String) -> Self {
+        Self::Text(value)
+    }
+}
+
+impl From<i64> for AttributeValue {
+    fn from(value: i64) -> Self {
+        Self::Integer(value)
+    }
+}
+
+impl From<Decimal> for AttributeValue {
+    fn from(value: Decimal) -> Self {
+        Self::Decimal(value)
+    }
+}
+
+impl From<bool> for AttributeValue {
+    fn from(value: bool) -> Self {
+        Self::Flag(value)
+    }
+}
+
+impl From<NaiveDate> for AttributeValue {
+    fn from(value: NaiveDate) -> Self {
+        Self::Date(value)
+    }
+}
+
+/// Custom attributes in the order they were first set.
+///
+/// Setting an existing key replaces its value in place; removing a key keeps
+/// the order of the others.
+///
+/// # Serde
+///
+/// A map from key to [`AttributeValue`], in order. A snapshot that repeats a
+/// key is rejected.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes(IndexMap<AttributeKey, AttributeValue>);
+
+impl Attributes {
+    /// The value of `key`, if set.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<&AttributeValue> {
+        self.0.get(key)
+    }
+
+    /// Whether no attribute is set.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The number of attributes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The attributes in order.
+    #[must_use]
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&AttributeKey, &AttributeValue)> {
+        self.0.iter()
+    }
+
+    pub(crate) fn set(&mut self, key: AttributeKey, value: AttributeValue) -> Option<AttributeValue> {
+        self.0.insert(key, value)
+    }
+
+    #[allow(dead_code, reason = "used by the claim write path in a later issue")]
+    pub(crate) fn remove(&mut self, key: &str) -> Option<AttributeValue> {
+        self.0.shift_remove(key)
+    }
+}
+
+impl<'a> IntoIterator for &'a Attributes {
+    type Item = (&'a AttributeKey, &'a AttributeValue);
+    type IntoIter = indexmap::map::Iter<'a, AttributeKey, AttributeValue>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl Serialize for Attributes {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Attributes {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserialize_unique_map(deserializer, "attribute", |_, _| Ok(())).map(Self)
+    }
+}
+
+/// Deserialises a map into an `IndexMap`, refusing a repeated key (which a
+/// plain `IndexMap` would silently overwrite) and running `check` on every
+/// entry.
+pub(crate) fn deserialize_unique_map<'de, D, K, V>(
+    deserializer: D,
+    what: &'static str,
+    check: fn(&K, &V) -> Result<(), Error>,
+) -> Result<IndexMap<K, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
+    V: Deserialize<'de>,
+{
+    struct UniqueMap<K, V> {
+        what: &'static str,
+        check: fn(&K, &V) -> Result<(), Error>,
+    }
+
+    impl<'de, K, V> Visitor<'de> for UniqueMap<K, V>
+    where
+        K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
+        V: Deserialize<'de>,
+    {
+        type Value = IndexMap<K, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a map of {} records", self.what)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            let mut map = IndexMap::with_capacity(access.size_hint().unwrap_or(0).min(4096));
+            while let Some((key, value)) = access.next_entry::<K, V>()? {
+                (self.check)(&key, &value).map_err(serde::de::Error::custom)?;
+                if map.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate {} `{key}` in snapshot",
+                        self.what
+                    )));
+                }
+                map.insert(key, value);
+            }
+            Ok(map)
+        }
+    }
+
+    deserializer.deserialize_map(UniqueMap { what, check })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_the_rules() {
+        assert!(check_label("name", "Payments VM", MAX_TEXT).is_ok());
+        for bad in ["", " x", "x ", "a\nb"] {
+            assert!(check_label("name", bad, MAX_TEXT).is_err(), "{bad:?}");
+        }
+        let err = check_label("owner", &"x".repeat(2000), MAX_TEXT).unwrap_err();
+        assert!(err.to_string().starts_with("invalid owner \"xxx"), "{err}");
+    }
+
+    #[test]
+    fn attributes_keep_first_insertion_order() {
+        let mut attrs = Attributes::default();
+        attrs.set(AttributeKey::new("os").unwrap(), "linux".into());
+        attrs.set(AttributeKey::new("cores").unwrap(), 8.into());
+        attrs.set(AttributeKey::new("os").unwrap(), "windows".into());
+        let keys: Vec<_> = attrs.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["os", "cores"]);
+        assert_eq!(attrs.get("os"), Some(&AttributeValue::from("windows")));
+        assert_eq!(attrs.remove("os"), Some("windows".into()));
+        assert_eq!(attrs.len(), 1);
+    }
+
+    #[test]
+    fn attribute_serde_is_typed_and_refuses_duplicates() {
+        let mut attrs = Attributes::default();
+        attrs.set(AttributeKey::new("os").unwrap(), "linux".into());
+        attrs.set(AttributeKey::new("cores").unwrap(), 8.into());
+        attrs.set(AttributeKey::new("tib").unwrap(), Decimal::new(25, 1).into());
+        let json = serde_json::to_string(&attrs).unwrap();
+        assert_eq!(json, r#"{"os":{"text":"linux"},"cores":{"integer":8},"tib":{"decimal":"2.5"}}"#);
+        assert_eq!(serde_json::from_str::<Attributes>(&json).unwrap(), attrs);
+        let dup = r#"{"os":{"text":"a"},"os":{"text":"b"}}"#;
+        let err = serde_json::from_str::<Attributes>(dup).unwrap_err();
+        assert!(err.to_string().contains("duplicate attribute `os`"), "{err}");
+        assert!(serde_json::from_str::<Attributes>(r#"{"":{"text":"a"}}"#).is_err());
+    }
+}
