@@ -183,7 +183,13 @@ mod tests {
         let id = ResourceId::new("vm-1").unwrap();
         let err = Error::DuplicateAsset(id);
         assert_eq!(err.to_string(), "duplicate asset `vm-1`");
-        let err = Error::UnsupportedSnapshot { found: 9, supported: 1 };
-        assert!(err.to_string().starts_with("unsupported snapshot version 9"));
+        let err = Error::UnsupportedSnapshot {
+            found: 9,
+            supported: 1,
+        };
+        assert!(
+            err.to_string()
+                .starts_with("unsupported snapshot version 9")
+        );
     }
 }

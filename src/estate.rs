@@ -102,23 +102,25 @@ impl Estate {
 
     /// The asset with this id.
     #[must_use]
-    pub fn asset(&self, id: &str) -> Option<&Asset> {
+    pub fn asset<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&Asset> {
         self.assets.get(id)
     }
 
     /// The configuration item with this id.
     #[must_use]
-    pub fn ci(&self, id: &str) -> Option<&ConfigurationItem> {
+    pub fn ci<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&ConfigurationItem> {
         self.cmdb.get(id)
     }
 
     /// Both views of one resource, or `None` when neither register knows
     /// the id.
     #[must_use]
-    pub fn resource(&self, id: &str) -> Option<Resource<'_>> {
+    pub fn resource<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<Resource<'_>> {
         let asset = self.assets.get(id);
         let ci = self.cmdb.get(id);
-        let id = asset.map(Asset::id).or_else(|| ci.map(ConfigurationItem::id))?;
+        let id = asset
+            .map(Asset::id)
+            .or_else(|| ci.map(ConfigurationItem::id))?;
         Some(Resource { id, asset, ci })
     }
 
@@ -206,7 +208,10 @@ impl Estate {
     /// On any error nothing is applied.
     fn commit(&mut self, changes: Vec<Change>) -> Result<Vec<Applied>, Error> {
         self.validate(&changes)?;
-        Ok(changes.into_iter().map(|change| self.apply_checked(change)).collect())
+        Ok(changes
+            .into_iter()
+            .map(|change| self.apply_checked(change))
+            .collect())
     }
 
     fn validate(&self, changes: &[Change]) -> Result<(), Error> {
@@ -218,9 +223,12 @@ impl Estate {
                 Change::InsertCi(ci) => ci.id(),
                 Change::RemoveAsset(id) | Change::RemoveCi(id) => id,
             };
-            let state = overlay
-                .entry(id.as_str())
-                .or_insert_with(|| (self.assets.contains(id.as_str()), self.cmdb.contains(id.as_str())));
+            let state = overlay.entry(id.as_str()).or_insert_with(|| {
+                (
+                    self.assets.contains(id.as_str()),
+                    self.cmdb.contains(id.as_str()),
+                )
+            });
             match change {
                 Change::InsertAsset(_) if state.0 => return Err(Error::DuplicateAsset(id.clone())),
                 Change::InsertCi(_) if state.1 => return Err(Error::DuplicateCi(id.clone())),
@@ -341,11 +349,15 @@ mod tests {
     }
 
     fn asset(text: &str) -> Asset {
-        Asset::builder(id(text), text, AssetKind::Hardware).build().unwrap()
+        Asset::builder(id(text), text, AssetKind::Hardware)
+            .build()
+            .unwrap()
     }
 
     fn ci(text: &str) -> ConfigurationItem {
-        ConfigurationItem::builder(id(text), text, CiClass::Server).build().unwrap()
+        ConfigurationItem::builder(id(text), text, CiClass::Server)
+            .build()
+            .unwrap()
     }
 
     #[test]
@@ -389,15 +401,28 @@ mod tests {
         estate.insert_ci(ci("both")).unwrap();
         estate.insert_asset(asset("licence")).unwrap();
         estate.insert_ci(ci("shadow")).unwrap();
-        let orphans: Vec<_> = estate.assets_without_ci().map(|a| a.id().as_str()).collect();
+        let orphans: Vec<_> = estate
+            .assets_without_ci()
+            .map(|a| a.id().as_str())
+            .collect();
         assert_eq!(orphans, ["licence"]);
-        let shadow: Vec<_> = estate.cis_without_asset().map(|c| c.id().as_str()).collect();
+        let shadow: Vec<_> = estate
+            .cis_without_asset()
+            .map(|c| c.id().as_str())
+            .collect();
         assert_eq!(shadow, ["shadow"]);
         let all: Vec<_> = estate
             .resources()
             .map(|r| (r.id().as_str(), r.asset().is_some(), r.ci().is_some()))
             .collect();
-        assert_eq!(all, [("both", true, true), ("licence", true, false), ("shadow", false, true)]);
+        assert_eq!(
+            all,
+            [
+                ("both", true, true),
+                ("licence", true, false),
+                ("shadow", false, true)
+            ]
+        );
         assert!(estate.resource("nothing").is_none());
         assert_eq!(estate.resource("shadow").unwrap().id().as_str(), "shadow");
     }
@@ -409,15 +434,24 @@ mod tests {
         estate.insert_ci(ci("r")).unwrap();
         assert_eq!(estate.remove_ci(&id("r")).unwrap().id().as_str(), "r");
         assert!(estate.asset("r").is_some());
-        assert_eq!(estate.remove_ci(&id("r")).unwrap_err(), Error::UnknownCi(id("r")));
+        assert_eq!(
+            estate.remove_ci(&id("r")).unwrap_err(),
+            Error::UnknownCi(id("r"))
+        );
         assert_eq!(estate.remove_asset(&id("r")).unwrap().name(), "r");
-        assert_eq!(estate.remove_asset(&id("r")).unwrap_err(), Error::UnknownAsset(id("r")));
+        assert_eq!(
+            estate.remove_asset(&id("r")).unwrap_err(),
+            Error::UnknownAsset(id("r"))
+        );
     }
 
     #[test]
     fn snapshot_version_is_checked() {
         let err = serde_json::from_str::<Estate>(r#"{"version":2}"#).unwrap_err();
-        assert!(err.to_string().contains("unsupported snapshot version 2"), "{err}");
+        assert!(
+            err.to_string().contains("unsupported snapshot version 2"),
+            "{err}"
+        );
         let empty: Estate = serde_json::from_str(r#"{"version":1}"#).unwrap();
         assert_eq!(empty, Estate::new());
     }

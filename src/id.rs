@@ -103,7 +103,7 @@ impl fmt::Debug for ResourceId {
 
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -213,7 +213,10 @@ mod tests {
         let back: ResourceId = serde_json::from_str(r#""vm-1""#).unwrap();
         assert_eq!(back, id);
         let err = serde_json::from_str::<ResourceId>(r#"" vm-1""#).unwrap_err();
-        assert!(err.to_string().contains("leading or trailing whitespace"), "{err}");
+        assert!(
+            err.to_string().contains("leading or trailing whitespace"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -115,7 +115,7 @@ macro_rules! named_enum {
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 
@@ -171,7 +171,7 @@ impl CustomName {
 
 impl fmt::Display for CustomName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -214,7 +214,7 @@ impl AttributeKey {
 
 impl fmt::Display for AttributeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -294,7 +294,7 @@ impl AttributeValue {
 impl fmt::Display for AttributeValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Text(text) => f.write_str(text),
+            Self::Text(text) => f.pad(text),
             Self::Integer(n) => write!(f, "{n}"),
             Self::Decimal(d) => write!(f, "{d}"),
             Self::Flag(b) => write!(f, "{b}"),
@@ -376,7 +376,11 @@ impl Attributes {
         self.0.iter()
     }
 
-    pub(crate) fn set(&mut self, key: AttributeKey, value: AttributeValue) -> Option<AttributeValue> {
+    pub(crate) fn set(
+        &mut self,
+        key: AttributeKey,
+        value: AttributeValue,
+    ) -> Option<AttributeValue> {
         self.0.insert(key, value)
     }
 
@@ -487,13 +491,22 @@ mod tests {
         let mut attrs = Attributes::default();
         attrs.set(AttributeKey::new("os").unwrap(), "linux".into());
         attrs.set(AttributeKey::new("cores").unwrap(), 8.into());
-        attrs.set(AttributeKey::new("tib").unwrap(), Decimal::new(25, 1).into());
+        attrs.set(
+            AttributeKey::new("tib").unwrap(),
+            Decimal::new(25, 1).into(),
+        );
         let json = serde_json::to_string(&attrs).unwrap();
-        assert_eq!(json, r#"{"os":{"text":"linux"},"cores":{"integer":8},"tib":{"decimal":"2.5"}}"#);
+        assert_eq!(
+            json,
+            r#"{"os":{"text":"linux"},"cores":{"integer":8},"tib":{"decimal":"2.5"}}"#
+        );
         assert_eq!(serde_json::from_str::<Attributes>(&json).unwrap(), attrs);
         let dup = r#"{"os":{"text":"a"},"os":{"text":"b"}}"#;
         let err = serde_json::from_str::<Attributes>(dup).unwrap_err();
-        assert!(err.to_string().contains("duplicate attribute `os`"), "{err}");
+        assert!(
+            err.to_string().contains("duplicate attribute `os`"),
+            "{err}"
+        );
         assert!(serde_json::from_str::<Attributes>(r#"{"":{"text":"a"}}"#).is_err());
     }
 }

@@ -72,16 +72,20 @@ impl<T: Record> Register<T> {
         D: Deserializer<'de>,
         T: serde::Deserialize<'de>,
     {
-        let records = crate::label::deserialize_unique_map(deserializer, what, |key: &ResourceId, record: &T| {
-            if key == record.id() {
-                Ok(())
-            } else {
-                Err(Error::KeyMismatch {
-                    key: key.clone(),
-                    id: record.id().clone(),
-                })
-            }
-        })?;
+        let records = crate::label::deserialize_unique_map(
+            deserializer,
+            what,
+            |key: &ResourceId, record: &T| {
+                if key == record.id() {
+                    Ok(())
+                } else {
+                    Err(Error::KeyMismatch {
+                        key: key.clone(),
+                        id: record.id().clone(),
+                    })
+                }
+            },
+        )?;
         Ok(Self { records })
     }
 }

@@ -1,2 +1,500 @@
-//! placeholder
-pub fn estate() -> crate::Estate { crate::Estate::new() } pub const PAYMENT_VM: &str = "x"; pub const SHADOW_VM: &str = "y";
+//! The built-in sample estate: the domain's canonical story, small enough to
+//! read in one sitting.
+//!
+//! # The story
+//!
+//! A retailer runs its **Payments** business service
+//! ([`PAYMENT_SERVICE`]) on the `payment-api` application
+//! ([`PAYMENT_API`]), deployed on an Azure virtual machine in `eu-west-2`
+//! ([`PAYMENT_VM`]) behind a load balancer ([`PAYMENT_LB`]). The API talks to
+//! two databases: the payments database ([`PAYMENTS_DB`]) and the ledger
+//! ([`LEDGER_DB`]). The payment VM is both an asset (Dana Whitfield holds its
+//! budget; it costs 412.30 GBP a month and renews on 2027-01-15) and a
+//! configuration item (a `Standard_D8s_v5` running Ubuntu 24.04).
+//!
+//! The **Checkout** business service ([`CHECKOUT_SERVICE`]) runs in two
+//! regions: one checkout application in `eu-west-2` ([`CHECKOUT_EU_WEST_2`])
+//! and one in `eu-west-1` ([`CHECKOUT_EU_WEST_1`]), each on its own VM.
+//!
+//! Under everything sits **shared infrastructure**: DNS ([`DNS`]), an
+//! authentication service ([`AUTH`]), a storage array ([`STORAGE_ARRAY`]) and
+//! two hypervisors in the London data centre ([`HYPERVISOR_1`],
+//! [`HYPERVISOR_2`]) that host the database VMs.
+//!
+//! Three records are the reasons to keep both views:
+//!
+//! * **A workload decommissioned in March.** The old reporting VM
+//!   ([`DECOMMISSIONED_VM`]) was retired in the CMDB on 2026-03-12, but its
+//!   asset is still *in use* and still billed, and the reporting suite's
+//!   licence ([`REPORTING_LICENCE`], 40,000 USD a year, renewing 2027-02-01)
+//!   is still active.
+//! * **Shadow IT.** A discovery scan found a VM ([`SHADOW_VM`]) that no one
+//!   registered as an asset: it is a configuration item without an asset.
+//! * **Stock.** A new laptop ([`STOCK_LAPTOP`]) sits in stock: an asset
+//!   without a configuration item.
+//!
+//! The estate is deterministic: every call returns an equal estate, with the
+//! records in the same order.
+//!
+//! # Example
+//!
+//! ```
+//! use itam_cmdb::{sample, Lifecycle, OperationalStatus};
+//!
+//! let estate = sample::estate();
+//! let old = estate.resource(sample::DECOMMISSIONED_VM).unwrap();
+//! assert_eq!(old.ci().unwrap().status(), OperationalStatus::Retired);
+//! assert_eq!(old.asset().unwrap().lifecycle(), Lifecycle::InUse);
+//! ```
+
+use chrono::NaiveDate;
+
+use crate::{
+    Asset, AssetKind, CiClass, ConfigurationItem, ConfigurationItemBuilder, Criticality,
+    Environment, Error, Estate, Lifecycle, Money, OperationalStatus, Region, ResourceId,
+};
+
+/// The Payments business service.
+pub const PAYMENT_SERVICE: &str = "svc-payments";
+/// The `payment-api` application behind Payments.
+pub const PAYMENT_API: &str = "app-payment-api";
+/// The Azure VM in `eu-west-2` that runs `payment-api`: both an asset and a CI.
+pub const PAYMENT_VM: &str = "vm-pay-01";
+/// The load balancer in front of `payment-api`.
+pub const PAYMENT_LB: &str = "lb-pay-euw2";
+/// The payments database.
+pub const PAYMENTS_DB: &str = "db-payments";
+/// The ledger database.
+pub const LEDGER_DB: &str = "db-ledger";
+/// The Checkout business service.
+pub const CHECKOUT_SERVICE: &str = "svc-checkout";
+/// The checkout application in `eu-west-2`.
+pub const CHECKOUT_EU_WEST_2: &str = "app-checkout-euw2";
+/// The checkout application in `eu-west-1`.
+pub const CHECKOUT_EU_WEST_1: &str = "app-checkout-euw1";
+/// Shared DNS.
+pub const DNS: &str = "svc-dns";
+/// The shared authentication service.
+pub const AUTH: &str = "svc-auth";
+/// The shared storage array.
+pub const STORAGE_ARRAY: &str = "san-lon-01";
+/// The first London hypervisor.
+pub const HYPERVISOR_1: &str = "hv-lon-01";
+/// The second London hypervisor.
+pub const HYPERVISOR_2: &str = "hv-lon-02";
+/// The reporting VM retired in the CMDB in March, still in use as an asset.
+pub const DECOMMISSIONED_VM: &str = "vm-rpt-01";
+/// The reporting suite's licence, still active.
+pub const REPORTING_LICENCE: &str = "lic-rpt-suite";
+/// A discovered VM with no asset record.
+pub const SHADOW_VM: &str = "vm-7f3a9c";
+/// A laptop in stock, with no configuration item.
+pub const STOCK_LAPTOP: &str = "SN-5CG1234XYZ";
+
+/// Builds the sample estate described in the [module docs](self).
+///
+/// # Panics
+///
+/// Never: the sample is constant data, and a unit test builds it.
+#[must_use]
+pub fn estate() -> Estate {
+    // The sample takes no input and `build` is pinned by a unit test, so this
+    // cannot fail for any caller.
+    build().expect("the built-in sample estate is valid")
+}
+
+fn build() -> Result<Estate, Error> {
+    let mut estate = Estate::new();
+    for ci in items()? {
+        estate.insert_ci(ci)?;
+    }
+    for asset in assets()? {
+        estate.insert_asset(asset)?;
+    }
+    Ok(estate)
+}
+
+fn id(text: &str) -> Result<ResourceId, Error> {
+    ResourceId::new(text)
+}
+
+fn date(text: &str) -> Result<NaiveDate, Error> {
+    text.parse().map_err(|_| Error::Parse {
+        what: "date",
+        input: text.to_owned(),
+        reason: "expected yyyy-mm-dd".to_owned(),
+    })
+}
+
+fn money(text: &str) -> Result<Money, Error> {
+    text.parse()
+}
+
+/// One configuration item in production, with its region and criticality.
+fn ci(
+    text: &str,
+    name: &str,
+    class: CiClass,
+    region: &str,
+    criticality: Criticality,
+) -> Result<ConfigurationItemBuilder, Error> {
+    Ok(ConfigurationItem::builder(id(text)?, name, class)
+        .environment(Environment::Production)
+        .region(Region::new(region)?)
+        .criticality(criticality))
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "a data table reads best in one piece"
+)]
+fn items() -> Result<Vec<ConfigurationItem>, Error> {
+    use CiClass::{
+        Application, ApplicationService, BusinessService, Database, Hypervisor, LoadBalancer,
+        Storage, VirtualMachine,
+    };
+    use Criticality::{High, Medium, MissionCritical};
+    let lon = "eu-west-2";
+    let dub = "eu-west-1";
+    let items = vec![
+        ci(
+            PAYMENT_SERVICE,
+            "Payments",
+            BusinessService,
+            lon,
+            MissionCritical,
+        )?
+        .owner("payments team"),
+        ci(
+            PAYMENT_API,
+            "payment-api",
+            Application,
+            lon,
+            MissionCritical,
+        )?
+        .owner("payments team")
+        .attribute("version", "4.12.1")
+        .attribute("language", "rust"),
+        ci(
+            PAYMENT_VM,
+            "vm-pay-01",
+            VirtualMachine,
+            lon,
+            MissionCritical,
+        )?
+        .owner("platform team")
+        .attribute("os", "Ubuntu 24.04")
+        .attribute("size", "Standard_D8s_v5")
+        .attribute("cores", 8)
+        .attribute("cloud", "azure"),
+        ci(
+            PAYMENT_LB,
+            "payments load balancer",
+            LoadBalancer,
+            lon,
+            High,
+        )?
+        .owner("network team")
+        .attribute("listeners", 2),
+        ci(
+            PAYMENTS_DB,
+            "payments database",
+            Database,
+            lon,
+            MissionCritical,
+        )?
+        .owner("data team")
+        .attribute("engine", "postgres")
+        .attribute("version", "16.4"),
+        ci(LEDGER_DB, "ledger database", Database, lon, High)?
+            .owner("data team")
+            .attribute("engine", "oracle")
+            .attribute("version", "19c")
+            .attribute("cores", 4),
+        ci(
+            CHECKOUT_SERVICE,
+            "Checkout",
+            BusinessService,
+            lon,
+            MissionCritical,
+        )?
+        .owner("web team"),
+        ci(
+            CHECKOUT_EU_WEST_2,
+            "checkout (eu-west-2)",
+            Application,
+            lon,
+            High,
+        )?
+        .owner("web team")
+        .attribute("version", "2.8.0"),
+        ci(
+            CHECKOUT_EU_WEST_1,
+            "checkout (eu-west-1)",
+            Application,
+            dub,
+            High,
+        )?
+        .owner("web team")
+        .attribute("version", "2.8.0"),
+        ci(
+            "vm-chk-euw2-01",
+            "vm-chk-euw2-01",
+            VirtualMachine,
+            lon,
+            High,
+        )?
+        .owner("platform team")
+        .attribute("os", "Ubuntu 24.04"),
+        ci(
+            "vm-chk-euw1-01",
+            "vm-chk-euw1-01",
+            VirtualMachine,
+            dub,
+            High,
+        )?
+        .owner("platform team")
+        .attribute("os", "Ubuntu 24.04"),
+        ci(DNS, "DNS", ApplicationService, lon, MissionCritical)?.owner("network team"),
+        ci(
+            AUTH,
+            "authentication",
+            ApplicationService,
+            lon,
+            MissionCritical,
+        )?
+        .owner("identity team")
+        .attribute("protocol", "oidc"),
+        ci(STORAGE_ARRAY, "London storage array", Storage, lon, High)?
+            .owner("infrastructure team")
+            .attribute("capacity_tib", rust_decimal::Decimal::new(1536, 1)),
+        ci(HYPERVISOR_1, "hv-lon-01", Hypervisor, lon, High)?
+            .owner("infrastructure team")
+            .attribute("cores", 64),
+        ci(HYPERVISOR_2, "hv-lon-02", Hypervisor, lon, High)?
+            .owner("infrastructure team")
+            .attribute("cores", 64),
+        ci("vm-db-01", "vm-db-01", VirtualMachine, lon, MissionCritical)?
+            .owner("data team")
+            .attribute("os", "RHEL 9.4"),
+        ci("vm-db-02", "vm-db-02", VirtualMachine, lon, High)?
+            .owner("data team")
+            .attribute("os", "Oracle Linux 8.10"),
+        ci(DECOMMISSIONED_VM, "vm-rpt-01", VirtualMachine, lon, Medium)?
+            .status(OperationalStatus::Retired)
+            .owner("bi team")
+            .attribute("decommissioned_on", date("2026-03-12")?),
+        ci(SHADOW_VM, "vm-7f3a9c", VirtualMachine, lon, Medium)?
+            .environment(Environment::Development)
+            .attribute("discovered_by", "azure-scanner")
+            .attribute("os", "Windows Server 2022"),
+    ];
+    items.into_iter().map(ConfigurationItem::try_from).collect()
+}
+
+#[allow(
+    clippy::too_many_lines,
+    reason = "a data table reads best in one piece"
+)]
+fn assets() -> Result<Vec<Asset>, Error> {
+    use AssetKind::{CloudResource, Hardware, Licence};
+    let assets = vec![
+        Asset::builder(id(PAYMENT_VM)?, "payments VM (Azure)", CloudResource)
+            .owner("platform team")
+            .budget_owner("Dana Whitfield")
+            .cost_center("CC-4410 Payments")
+            .location("azure/uksouth")
+            .purchase_date(date("2024-01-15")?)
+            .monthly_cost(money("412.30 GBP")?)
+            .renewal_date(date("2027-01-15")?)
+            .attribute("reservation", "1 year reserved instance"),
+        Asset::builder(
+            id(PAYMENT_LB)?,
+            "payments load balancer (Azure)",
+            CloudResource,
+        )
+        .owner("network team")
+        .budget_owner("Dana Whitfield")
+        .cost_center("CC-4410 Payments")
+        .location("azure/uksouth")
+        .monthly_cost(money("96.00 GBP")?),
+        Asset::builder(
+            id("vm-chk-euw2-01")?,
+            "checkout VM (eu-west-2)",
+            CloudResource,
+        )
+        .owner("platform team")
+        .budget_owner("Sam Okafor")
+        .cost_center("CC-4420 Web")
+        .location("azure/uksouth")
+        .monthly_cost(money("205.10 GBP")?),
+        Asset::builder(
+            id("vm-chk-euw1-01")?,
+            "checkout VM (eu-west-1)",
+            CloudResource,
+        )
+        .owner("platform team")
+        .budget_owner("Sam Okafor")
+        .cost_center("CC-4420 Web")
+        .location("azure/northeurope")
+        .monthly_cost(money("219.40 EUR")?),
+        Asset::builder(id(STORAGE_ARRAY)?, "NetApp AFF A400", Hardware)
+            .owner("infrastructure team")
+            .budget_owner("Priya Raman")
+            .cost_center("CC-1000 Infrastructure")
+            .location("London DC1, hall B, rack 14")
+            .purchase_date(date("2022-06-30")?)
+            .purchase_cost(money("184000.00 GBP")?)
+            .warranty_end(date("2025-06-30")?)
+            .support_end(date("2027-06-30")?)
+            .attribute("serial", "NA-7781-2201"),
+        Asset::builder(
+            id(HYPERVISOR_1)?,
+            "Dell PowerEdge R760 (hv-lon-01)",
+            Hardware,
+        )
+        .owner("infrastructure team")
+        .budget_owner("Priya Raman")
+        .cost_center("CC-1000 Infrastructure")
+        .location("London DC1, hall B, rack 12")
+        .purchase_date(date("2024-03-01")?)
+        .purchase_cost(money("21450.00 GBP")?)
+        .warranty_end(date("2027-02-28")?),
+        Asset::builder(
+            id(HYPERVISOR_2)?,
+            "Dell PowerEdge R760 (hv-lon-02)",
+            Hardware,
+        )
+        .owner("infrastructure team")
+        .budget_owner("Priya Raman")
+        .cost_center("CC-1000 Infrastructure")
+        .location("London DC1, hall B, rack 12")
+        .purchase_date(date("2024-03-01")?)
+        .purchase_cost(money("21450.00 GBP")?)
+        .warranty_end(date("2027-02-28")?),
+        Asset::builder(id("vm-db-01")?, "payments database VM", Hardware)
+            .owner("data team")
+            .budget_owner("Dana Whitfield")
+            .cost_center("CC-4410 Payments")
+            .location("London DC1, hall B, rack 12")
+            .monthly_cost(money("310.00 GBP")?)
+            .attribute("chargeback", "internal VM rate card 2026"),
+        Asset::builder(id("vm-db-02")?, "ledger database VM", Hardware)
+            .owner("data team")
+            .budget_owner("Dana Whitfield")
+            .cost_center("CC-4410 Payments")
+            .location("London DC1, hall B, rack 12")
+            .monthly_cost(money("265.00 GBP")?)
+            .attribute("chargeback", "internal VM rate card 2026"),
+        Asset::builder(id(DECOMMISSIONED_VM)?, "reporting VM", CloudResource)
+            .owner("bi team")
+            .budget_owner("Marta Lindqvist")
+            .cost_center("CC-3300 Analytics")
+            .location("azure/uksouth")
+            .monthly_cost(money("188.75 GBP")?),
+        Asset::builder(
+            id(REPORTING_LICENCE)?,
+            "reporting suite enterprise licence",
+            Licence,
+        )
+        .lifecycle(Lifecycle::InUse)
+        .owner("bi team")
+        .budget_owner("Marta Lindqvist")
+        .cost_center("CC-3300 Analytics")
+        .purchase_date(date("2024-02-01")?)
+        .purchase_cost(money("40000.00 USD")?)
+        .renewal_date(date("2027-02-01")?)
+        .attribute("installed_on", DECOMMISSIONED_VM)
+        .attribute("metric", "per core")
+        .attribute("quantity", 16),
+        Asset::builder(id(STOCK_LAPTOP)?, "HP EliteBook 840 G11", Hardware)
+            .lifecycle(Lifecycle::InStock)
+            .cost_center("CC-1000 Infrastructure")
+            .location("London office, store room")
+            .purchase_date(date("2026-10-02")?)
+            .purchase_cost(money("1389.00 GBP")?)
+            .warranty_end(date("2029-10-01")?),
+    ];
+    assets.into_iter().map(Asset::try_from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_builds_and_is_deterministic() {
+        let built = build().unwrap();
+        assert_eq!(built, estate());
+        assert_eq!(
+            serde_json::to_string(&built).unwrap(),
+            serde_json::to_string(&estate()).unwrap()
+        );
+    }
+
+    #[test]
+    fn every_named_resource_exists() {
+        let estate = estate();
+        for name in [
+            PAYMENT_SERVICE,
+            PAYMENT_API,
+            PAYMENT_VM,
+            PAYMENT_LB,
+            PAYMENTS_DB,
+            LEDGER_DB,
+            CHECKOUT_SERVICE,
+            CHECKOUT_EU_WEST_2,
+            CHECKOUT_EU_WEST_1,
+            DNS,
+            AUTH,
+            STORAGE_ARRAY,
+            HYPERVISOR_1,
+            HYPERVISOR_2,
+            DECOMMISSIONED_VM,
+            REPORTING_LICENCE,
+            SHADOW_VM,
+            STOCK_LAPTOP,
+        ] {
+            assert!(estate.resource(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_story_holds() {
+        let estate = estate();
+        let vm = estate.resource(PAYMENT_VM).unwrap();
+        let asset = vm.asset().unwrap();
+        assert_eq!(asset.budget_owner(), Some("Dana Whitfield"));
+        assert_eq!(asset.monthly_cost().unwrap().to_string(), "412.30 GBP");
+        assert_eq!(asset.renewal_date(), Some(date("2027-01-15").unwrap()));
+        assert_eq!(vm.ci().unwrap().region().unwrap().as_str(), "eu-west-2");
+
+        let shadow: Vec<_> = estate
+            .cis_without_asset()
+            .map(|c| c.id().as_str())
+            .collect();
+        assert!(shadow.contains(&SHADOW_VM));
+        let stock: Vec<_> = estate
+            .assets_without_ci()
+            .map(|a| a.id().as_str())
+            .collect();
+        assert_eq!(stock, [REPORTING_LICENCE, STOCK_LAPTOP]);
+
+        let old = estate.resource(DECOMMISSIONED_VM).unwrap();
+        assert_eq!(old.ci().unwrap().status(), OperationalStatus::Retired);
+        assert!(old.asset().unwrap().lifecycle().is_active());
+        assert!(
+            estate
+                .asset(REPORTING_LICENCE)
+                .unwrap()
+                .lifecycle()
+                .is_active()
+        );
+
+        let regions: Vec<_> = [CHECKOUT_EU_WEST_2, CHECKOUT_EU_WEST_1]
+            .iter()
+            .map(|id| estate.ci(id).unwrap().region().unwrap().as_str())
+            .collect();
+        assert_eq!(regions, ["eu-west-2", "eu-west-1"]);
+    }
+}

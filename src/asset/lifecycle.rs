@@ -76,13 +76,13 @@ impl Lifecycle {
 impl fmt::Display for Lifecycle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Planned => f.write_str("planned"),
-            Self::OnOrder => f.write_str("on order"),
-            Self::InStock => f.write_str("in stock"),
-            Self::InTransit => f.write_str("in transit"),
-            Self::InUse => f.write_str("in use"),
-            Self::InMaintenance => f.write_str("in maintenance"),
-            Self::ScheduledForRetirement => f.write_str("scheduled for retirement"),
+            Self::Planned => f.pad("planned"),
+            Self::OnOrder => f.pad("on order"),
+            Self::InStock => f.pad("in stock"),
+            Self::InTransit => f.pad("in transit"),
+            Self::InUse => f.pad("in use"),
+            Self::InMaintenance => f.pad("in maintenance"),
+            Self::ScheduledForRetirement => f.pad("scheduled for retirement"),
             Self::Missing(reason) => write!(f, "missing ({reason})"),
             Self::Retired(reason) => write!(f, "retired ({reason})"),
         }
@@ -104,7 +104,7 @@ pub enum MissingReason {
 
 impl fmt::Display for MissingReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Unlocated => "unlocated",
             Self::Lost => "lost",
             Self::Stolen => "stolen",
@@ -131,7 +131,7 @@ pub enum RetirementReason {
 
 impl fmt::Display for RetirementReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Decommissioned => "decommissioned",
             Self::Disposed => "disposed",
             Self::Sold => "sold",
@@ -147,7 +147,10 @@ mod tests {
 
     #[test]
     fn serde_shapes() {
-        assert_eq!(serde_json::to_string(&Lifecycle::InUse).unwrap(), r#""in_use""#);
+        assert_eq!(
+            serde_json::to_string(&Lifecycle::InUse).unwrap(),
+            r#""in_use""#
+        );
         let retired = Lifecycle::Retired(RetirementReason::Disposed);
         let json = serde_json::to_string(&retired).unwrap();
         assert_eq!(json, r#"{"retired":"disposed"}"#);
@@ -161,6 +164,9 @@ mod tests {
         assert!(!Lifecycle::InStock.is_active());
         assert!(!Lifecycle::Missing(MissingReason::Stolen).is_active());
         assert_eq!(Lifecycle::default(), Lifecycle::InUse);
-        assert_eq!(Lifecycle::Missing(MissingReason::Lost).to_string(), "missing (lost)");
+        assert_eq!(
+            Lifecycle::Missing(MissingReason::Lost).to_string(),
+            "missing (lost)"
+        );
     }
 }

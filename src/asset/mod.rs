@@ -405,7 +405,9 @@ impl AssetBuilder {
             reason,
         };
         let label = |name: &str, value: Option<&str>| match value {
-            Some(value) => check_label("label", value, MAX_TEXT).map_err(|e| field(name, label_reason(&e))),
+            Some(value) => {
+                check_label("label", value, MAX_TEXT).map_err(|e| field(name, label_reason(&e)))
+            }
             None => Ok(()),
         };
         label("name", Some(&self.name))?;
@@ -413,21 +415,31 @@ impl AssetBuilder {
         label("budget_owner", self.budget_owner.as_deref())?;
         label("cost_center", self.cost_center.as_deref())?;
         label("location", self.location.as_deref())?;
-        for (name, cost) in [("purchase_cost", self.purchase_cost), ("monthly_cost", self.monthly_cost)] {
+        for (name, cost) in [
+            ("purchase_cost", self.purchase_cost),
+            ("monthly_cost", self.monthly_cost),
+        ] {
             if cost.is_some_and(|c| c.is_negative()) {
                 return Err(field(name, "must not be negative".to_owned()));
             }
         }
         if let Some(bought) = self.purchase_date {
-            for (name, end) in [("warranty_end", self.warranty_end), ("support_end", self.support_end)] {
+            for (name, end) in [
+                ("warranty_end", self.warranty_end),
+                ("support_end", self.support_end),
+            ] {
                 if end.is_some_and(|end| end < bought) {
-                    return Err(field(name, format!("must not be before the purchase date {bought}")));
+                    return Err(field(
+                        name,
+                        format!("must not be before the purchase date {bought}"),
+                    ));
                 }
             }
         }
         let mut attributes = self.attributes;
         for (key, value) in self.pending {
-            let key = AttributeKey::new(&key).map_err(|e| field("attribute key", label_reason(&e)))?;
+            let key =
+                AttributeKey::new(&key).map_err(|e| field("attribute key", label_reason(&e)))?;
             attributes.set(key, value);
         }
         Ok(Asset {
@@ -506,10 +518,18 @@ mod tests {
             (base().name(""), "name"),
             (base().owner(" team"), "owner"),
             (base().cost_center("cc\n1"), "cost_center"),
-            (base().purchase_cost("-1 EUR".parse().unwrap()), "purchase_cost"),
-            (base().monthly_cost("-0.01 EUR".parse().unwrap()), "monthly_cost"),
             (
-                base().purchase_date(date(2025, 1, 1)).warranty_end(date(2024, 12, 31)),
+                base().purchase_cost("-1 EUR".parse().unwrap()),
+                "purchase_cost",
+            ),
+            (
+                base().monthly_cost("-0.01 EUR".parse().unwrap()),
+                "monthly_cost",
+            ),
+            (
+                base()
+                    .purchase_date(date(2025, 1, 1))
+                    .warranty_end(date(2024, 12, 31)),
                 "warranty_end",
             ),
             (base().attribute("", 1), "attribute key"),
@@ -531,7 +551,10 @@ mod tests {
             .purchase_cost("-5 EUR".parse().unwrap())
             .build()
             .unwrap_err();
-        assert_eq!(err.to_string(), "invalid purchase_cost of `a-1`: must not be negative");
+        assert_eq!(
+            err.to_string(),
+            "invalid purchase_cost of `a-1`: must not be negative"
+        );
     }
 
     #[test]

@@ -33,14 +33,14 @@ pub struct AssetRegister(pub(crate) Register<Asset>);
 impl AssetRegister {
     /// The asset with this id.
     #[must_use]
-    pub fn get(&self, id: &str) -> Option<&Asset> {
-        self.0.get(id)
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&Asset> {
+        self.0.get(id.as_ref())
     }
 
     /// Whether an asset with this id is registered.
     #[must_use]
-    pub fn contains(&self, id: &str) -> bool {
-        self.0.contains(id)
+    pub fn contains<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
+        self.0.contains(id.as_ref())
     }
 
     /// The number of assets.

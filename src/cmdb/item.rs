@@ -5,7 +5,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::asset::label_reason;
-use crate::label::{AttributeKey, AttributeValue, Attributes, MAX_KEY, MAX_TEXT, check_label, named_enum};
+use crate::label::{
+    AttributeKey, AttributeValue, Attributes, MAX_KEY, MAX_TEXT, check_label, named_enum,
+};
 use crate::{Error, ResourceId};
 
 named_enum! {
@@ -122,7 +124,7 @@ impl OperationalStatus {
 
 impl fmt::Display for OperationalStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Planned => "planned",
             Self::Operational => "operational",
             Self::Degraded => "degraded",
@@ -152,7 +154,7 @@ pub enum Criticality {
 
 impl fmt::Display for Criticality {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Self::Low => "low",
             Self::Medium => "medium",
             Self::High => "high",
@@ -198,7 +200,7 @@ impl Region {
 
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.pad(&self.0)
     }
 }
 
@@ -277,7 +279,11 @@ pub struct ConfigurationItem {
 impl ConfigurationItem {
     /// Starts building a configuration item; see [`ConfigurationItemBuilder`].
     #[must_use]
-    pub fn builder(id: ResourceId, name: impl Into<String>, class: CiClass) -> ConfigurationItemBuilder {
+    pub fn builder(
+        id: ResourceId,
+        name: impl Into<String>,
+        class: CiClass,
+    ) -> ConfigurationItemBuilder {
         ConfigurationItemBuilder {
             id,
             name: name.into(),
@@ -510,10 +516,19 @@ mod tests {
             let json = serde_json::to_string(class).unwrap();
             assert_eq!(serde_json::from_str::<CiClass>(&json).unwrap(), *class);
         }
-        assert_eq!("VIRTUAL_MACHINE".parse::<CiClass>().unwrap(), CiClass::VirtualMachine);
+        assert_eq!(
+            "VIRTUAL_MACHINE".parse::<CiClass>().unwrap(),
+            CiClass::VirtualMachine
+        );
         let custom = CiClass::custom("Mainframe LPAR").unwrap();
-        assert_eq!(serde_json::to_string(&custom).unwrap(), r#""Mainframe LPAR""#);
-        assert_eq!(serde_json::from_str::<CiClass>(r#""Mainframe LPAR""#).unwrap(), custom);
+        assert_eq!(
+            serde_json::to_string(&custom).unwrap(),
+            r#""Mainframe LPAR""#
+        );
+        assert_eq!(
+            serde_json::from_str::<CiClass>(r#""Mainframe LPAR""#).unwrap(),
+            custom
+        );
         assert!(CiClass::custom("Load_Balancer").is_err());
         assert!(CiClass::custom("").is_err());
         assert!(serde_json::from_str::<CiClass>(r#""""#).is_err());
@@ -528,22 +543,34 @@ mod tests {
             .build()
             .unwrap();
         assert!(ci.status().is_live());
-        assert_eq!(ci.attributes().get("cores").and_then(AttributeValue::as_integer), Some(8));
+        assert_eq!(
+            ci.attributes()
+                .get("cores")
+                .and_then(AttributeValue::as_integer),
+            Some(8)
+        );
         assert_eq!(ci.to_builder().build().unwrap(), ci);
         let err = ConfigurationItem::builder(id("vm-1"), "", CiClass::Server)
             .build()
             .unwrap_err();
-        assert_eq!(err.to_string(), r#"invalid name of `vm-1`: "" must not be empty"#);
+        assert_eq!(
+            err.to_string(),
+            r#"invalid name of `vm-1`: "" must not be empty"#
+        );
         let err = ConfigurationItem::builder(id("vm-1"), "x", CiClass::Server)
             .owner("a\u{0}")
             .build()
             .unwrap_err();
-        assert!(matches!(err, Error::InvalidField { ref field, .. } if field == "owner"), "{err}");
+        assert!(
+            matches!(err, Error::InvalidField { ref field, .. } if field == "owner"),
+            "{err}"
+        );
     }
 
     #[test]
     fn serde_validates_nested_values() {
-        let bad_region = r#"{"id":"vm-1","name":"x","class":"server","status":"operational","region":" eu"}"#;
+        let bad_region =
+            r#"{"id":"vm-1","name":"x","class":"server","status":"operational","region":" eu"}"#;
         assert!(serde_json::from_str::<ConfigurationItem>(bad_region).is_err());
         let ok = r#"{"id":"vm-1","name":"x","class":"server"}"#;
         let ci: ConfigurationItem = serde_json::from_str(ok).unwrap();

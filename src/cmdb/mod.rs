@@ -41,14 +41,14 @@ pub struct Cmdb {
 impl Cmdb {
     /// The configuration item with this id.
     #[must_use]
-    pub fn get(&self, id: &str) -> Option<&ConfigurationItem> {
-        self.items.get(id)
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&ConfigurationItem> {
+        self.items.get(id.as_ref())
     }
 
     /// Whether an item with this id is recorded.
     #[must_use]
-    pub fn contains(&self, id: &str) -> bool {
-        self.items.contains(id)
+    pub fn contains<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
+        self.items.contains(id.as_ref())
     }
 
     /// The number of items.
