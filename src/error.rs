@@ -1,7 +1,7 @@
 //! The crate's one error type.
 
-use crate::ResourceId;
 use crate::money::Currency;
+use crate::{Propagation, Relationship, ResourceId};
 
 /// Everything that can go wrong in `itam-cmdb`.
 ///
@@ -106,6 +106,33 @@ pub enum Error {
     /// No configuration item with this id is in the CMDB.
     #[error("unknown configuration item `{0}`")]
     UnknownCi(ResourceId),
+    /// A relationship from a configuration item to itself.
+    #[error("configuration item `{0}` cannot be related to itself")]
+    SelfRelationship(ResourceId),
+    /// A snapshot lists the same relationship twice.
+    #[error("duplicate relationship {0}")]
+    DuplicateRelationship(Relationship),
+    /// One custom relationship kind name was given two propagations.
+    #[error("custom relationship kind {name:?} propagates {existing}, not {given}")]
+    ConflictingKind {
+        /// The kind's name.
+        name: String,
+        /// The propagation the estate already uses for it.
+        existing: Propagation,
+        /// The propagation now given.
+        given: Propagation,
+    },
+    /// An estate can use at most 65,535 distinct relationship kinds.
+    #[error("too many distinct relationship kinds; the limit is 65535")]
+    TooManyKinds,
+    /// A redundancy group's quorum cannot be met or is malformed.
+    #[error("invalid quorum for group `{group}`: {reason}")]
+    InvalidQuorum {
+        /// The group.
+        group: ResourceId,
+        /// What is wrong.
+        reason: String,
+    },
     /// A snapshot stores a record under a key that is not the record's id.
     #[error("snapshot stores record `{id}` under key `{key}`")]
     KeyMismatch {

@@ -1,10 +1,13 @@
 //! [`Estate`]: both registers, and the one write path into them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{Asset, AssetRegister, Cmdb, ConfigurationItem, Error, ResourceId};
+use crate::{
+    Asset, AssetRegister, Cmdb, ConfigurationItem, Error, Propagation, Quorum, RelationKind,
+    Relationship, ResourceId,
+};
 
 /// The whole estate: the [`AssetRegister`] (ITAM view) and the [`Cmdb`]
 /// (CMDB view), joined only by [`ResourceId`].
@@ -62,18 +65,135 @@ pub struct Estate {
 
 /// One change to an estate. Every public write is expressed as a list of
 /// changes and goes through [`Estate::commit`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Change {
     InsertAsset(Asset),
     InsertCi(ConfigurationItem),
     RemoveAsset(ResourceId),
     RemoveCi(ResourceId),
+    Relate(Relationship),
+    Unrelate(Relationship),
+    SetQuorum(ResourceId, Quorum),
+}
+
+/// A list of changes applied to an [`Estate`] all together or not at all;
+/// see [`Estate::apply`].
+///
+/// Changes apply in the order they were added, and each sees the ones before
+/// it: a batch may insert two items and then relate them.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::{Batch, CiClass, ConfigurationItem, Estate, Quorum, RelationKind, ResourceId};
+///
+/// let id = |s: &str| ResourceId::new(s);
+/// let ci = |s: &str, class| ConfigurationItem::builder(ResourceId::new(s)?, s, class).build();
+/// let mut batch = Batch::new();
+/// batch
+///     .insert_ci(ci("web-pool", CiClass::Cluster)?)
+///     .insert_ci(ci("web-1", CiClass::VirtualMachine)?)
+///     .insert_ci(ci("web-2", CiClass::VirtualMachine)?)
+///     .insert_ci(ci("shop", CiClass::Application)?)
+///     .relate(id("shop")?, RelationKind::DependsOn, id("web-pool")?)
+///     .define_group(id("web-pool")?, Quorum::AtLeast(1), [id("web-1")?, id("web-2")?]);
+///
+/// let mut estate = Estate::new();
+/// estate.apply(batch)?;
+/// assert_eq!(estate.cmdb().relationship_count(), 3);
+/// assert_eq!(estate.cmdb().quorum("web-pool"), Some(Quorum::AtLeast(1)));
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    changes: Vec<Change>,
+}
+
+impl Batch {
+    /// An empty batch.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of changes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    /// Whether the batch has no change.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// Adds an asset; see [`Estate::insert_asset`].
+    pub fn insert_asset(&mut self, asset: Asset) -> &mut Self {
+        self.push(Change::InsertAsset(asset))
+    }
+
+    /// Adds a configuration item; see [`Estate::insert_ci`].
+    pub fn insert_ci(&mut self, ci: ConfigurationItem) -> &mut Self {
+        self.push(Change::InsertCi(ci))
+    }
+
+    /// Removes an asset; see [`Estate::remove_asset`].
+    pub fn remove_asset(&mut self, id: ResourceId) -> &mut Self {
+        self.push(Change::RemoveAsset(id))
+    }
+
+    /// Removes a configuration item and its relationships; see
+    /// [`Estate::remove_ci`].
+    pub fn remove_ci(&mut self, id: ResourceId) -> &mut Self {
+        self.push(Change::RemoveCi(id))
+    }
+
+    /// Relates `source -[kind]-> target`; see [`Estate::relate`].
+    pub fn relate(
+        &mut self,
+        source: ResourceId,
+        kind: RelationKind,
+        target: ResourceId,
+    ) -> &mut Self {
+        self.push(Change::Relate(Relationship::new(source, kind, target)))
+    }
+
+    /// Removes `source -[kind]-> target`; see [`Estate::unrelate`].
+    pub fn unrelate(
+        &mut self,
+        source: ResourceId,
+        kind: RelationKind,
+        target: ResourceId,
+    ) -> &mut Self {
+        self.push(Change::Unrelate(Relationship::new(source, kind, target)))
+    }
+
+    /// Makes each of `members` a [`MemberOf`](RelationKind::MemberOf)
+    /// `group`, then sets the group's quorum; see [`Estate::define_group`].
+    pub fn define_group(
+        &mut self,
+        group: ResourceId,
+        quorum: Quorum,
+        members: impl IntoIterator<Item = ResourceId>,
+    ) -> &mut Self {
+        for member in members {
+            self.relate(member, RelationKind::MemberOf, group.clone());
+        }
+        self.push(Change::SetQuorum(group, quorum))
+    }
+
+    fn push(&mut self, change: Change) -> &mut Self {
+        self.changes.push(change);
+        self
+    }
 }
 
 /// What one applied [`Change`] gave back.
 #[derive(Debug)]
 enum Applied {
-    Inserted,
+    /// Whether the change changed anything.
+    Changed(bool),
     RemovedAsset(Asset),
     RemovedCi(ConfigurationItem),
 }
@@ -203,6 +323,91 @@ impl Estate {
         }
     }
 
+    /// Relates `source -[kind]-> target` ("source *kind* target") and returns
+    /// whether the relationship is new.
+    ///
+    /// Relating a pair that is already related with the same kind is a
+    /// no-op that returns `Ok(false)`, so a feed may send its whole picture
+    /// again. The same pair may be related with several kinds.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCi`] if either end is not a configuration item;
+    /// [`Error::SelfRelationship`] if both ends are the same item;
+    /// [`Error::ConflictingKind`] if a custom kind's name is already used with
+    /// another propagation. The estate is unchanged.
+    pub fn relate(
+        &mut self,
+        source: &ResourceId,
+        kind: RelationKind,
+        target: &ResourceId,
+    ) -> Result<bool, Error> {
+        let change = Change::Relate(Relationship::new(source.clone(), kind, target.clone()));
+        Ok(matches!(
+            self.commit(vec![change])?.pop(),
+            Some(Applied::Changed(true))
+        ))
+    }
+
+    /// Removes `source -[kind]-> target` and returns whether it existed;
+    /// removing a relationship that does not exist is a no-op that returns
+    /// `Ok(false)`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCi`] if either end is not a configuration item.
+    pub fn unrelate(
+        &mut self,
+        source: &ResourceId,
+        kind: RelationKind,
+        target: &ResourceId,
+    ) -> Result<bool, Error> {
+        let change = Change::Unrelate(Relationship::new(source.clone(), kind, target.clone()));
+        Ok(matches!(
+            self.commit(vec![change])?.pop(),
+            Some(Applied::Changed(true))
+        ))
+    }
+
+    /// Makes `group` a redundancy group: each of `members` becomes a
+    /// [`MemberOf`](RelationKind::MemberOf) it (members it already has stay),
+    /// and its quorum becomes `quorum`. See [`Quorum`] for what down and
+    /// degraded mean.
+    ///
+    /// The quorum is checked against the members the group has afterwards.
+    /// Members that leave later can leave a group unable to meet its quorum;
+    /// it is then down as soon as any member fails.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCi`] if the group or a member is not a configuration
+    /// item; [`Error::SelfRelationship`] if the group is listed as its own
+    /// member; [`Error::InvalidQuorum`] if the quorum needs more members than
+    /// the group has, needs none, or is a percentage outside 1 to 100. The
+    /// estate is unchanged.
+    pub fn define_group(
+        &mut self,
+        group: &ResourceId,
+        quorum: Quorum,
+        members: impl IntoIterator<Item = ResourceId>,
+    ) -> Result<(), Error> {
+        let mut batch = Batch::new();
+        batch.define_group(group.clone(), quorum, members);
+        self.apply(batch)
+    }
+
+    /// Applies every change of `batch`, in order, or none of them.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, as the single-change methods report it
+    /// ([`Estate::insert_asset`], [`Estate::relate`], ...). Validation runs
+    /// over the whole batch before anything is applied, so on error the
+    /// estate is unchanged.
+    pub fn apply(&mut self, batch: Batch) -> Result<(), Error> {
+        self.commit(batch.changes).map(drop)
+    }
+
     /// Validates `changes` as a whole against the current state (taking
     /// earlier changes of the same list into account), then applies them all.
     /// On any error nothing is applied.
@@ -215,30 +420,8 @@ impl Estate {
     }
 
     fn validate(&self, changes: &[Change]) -> Result<(), Error> {
-        // Presence of (asset, ci) per id as earlier changes of the batch leave it.
-        let mut overlay: HashMap<&str, (bool, bool)> = HashMap::new();
-        for change in changes {
-            let id = match change {
-                Change::InsertAsset(asset) => asset.id(),
-                Change::InsertCi(ci) => ci.id(),
-                Change::RemoveAsset(id) | Change::RemoveCi(id) => id,
-            };
-            let state = overlay.entry(id.as_str()).or_insert_with(|| {
-                (
-                    self.assets.contains(id.as_str()),
-                    self.cmdb.contains(id.as_str()),
-                )
-            });
-            match change {
-                Change::InsertAsset(_) if state.0 => return Err(Error::DuplicateAsset(id.clone())),
-                Change::InsertCi(_) if state.1 => return Err(Error::DuplicateCi(id.clone())),
-                Change::RemoveAsset(_) if !state.0 => return Err(Error::UnknownAsset(id.clone())),
-                Change::RemoveCi(_) if !state.1 => return Err(Error::UnknownCi(id.clone())),
-                Change::InsertAsset(_) | Change::RemoveAsset(_) => state.0 = !state.0,
-                Change::InsertCi(_) | Change::RemoveCi(_) => state.1 = !state.1,
-            }
-        }
-        Ok(())
+        let mut check = Validation::new(self, changes);
+        changes.iter().try_for_each(|change| check.change(change))
     }
 
     /// Applies one change that [`validate`](Self::validate) accepted.
@@ -246,23 +429,163 @@ impl Estate {
         match change {
             Change::InsertAsset(asset) => {
                 self.assets.0.insert_new(asset);
-                Applied::Inserted
+                Applied::Changed(true)
             }
             Change::InsertCi(ci) => {
-                self.cmdb.items.insert_new(ci);
-                Applied::Inserted
+                self.cmdb.insert_new(ci);
+                Applied::Changed(true)
             }
             Change::RemoveAsset(id) => self
                 .assets
                 .0
                 .remove(id.as_str())
-                .map_or(Applied::Inserted, Applied::RemovedAsset),
+                .map_or(Applied::Changed(false), Applied::RemovedAsset),
             Change::RemoveCi(id) => self
                 .cmdb
-                .items
                 .remove(id.as_str())
-                .map_or(Applied::Inserted, Applied::RemovedCi),
+                .map_or(Applied::Changed(false), Applied::RemovedCi),
+            Change::Relate(r) => Applied::Changed(self.cmdb.relate(
+                r.source().as_str(),
+                r.kind(),
+                r.target().as_str(),
+            )),
+            Change::Unrelate(r) => Applied::Changed(self.cmdb.unrelate(
+                r.source().as_str(),
+                r.kind(),
+                r.target().as_str(),
+            )),
+            Change::SetQuorum(group, quorum) => {
+                self.cmdb.set_quorum(group.as_str(), quorum);
+                Applied::Changed(true)
+            }
         }
+    }
+}
+
+/// The state a batch's validation tracks: what earlier changes of the same
+/// batch did, without copying the estate.
+struct Validation<'a> {
+    estate: &'a Estate,
+    /// Presence of (asset, ci) per id touched by the batch.
+    overlay: HashMap<&'a str, (bool, bool)>,
+    /// Custom kind names introduced by the batch, with their propagation.
+    custom: HashMap<&'a str, Propagation>,
+    /// The members of each group whose quorum the batch sets, tracked from
+    /// the first change that touches them.
+    members: HashMap<&'a str, HashSet<&'a str>>,
+}
+
+impl<'a> Validation<'a> {
+    fn new(estate: &'a Estate, changes: &'a [Change]) -> Self {
+        let mut members = HashMap::new();
+        for change in changes {
+            if let Change::SetQuorum(group, _) = change {
+                let current = estate.cmdb.members(group).map(ResourceId::as_str).collect();
+                members.insert(group.as_str(), current);
+            }
+        }
+        Self {
+            estate,
+            overlay: HashMap::new(),
+            custom: HashMap::new(),
+            members,
+        }
+    }
+
+    fn presence(&mut self, id: &'a ResourceId) -> &mut (bool, bool) {
+        let estate = self.estate;
+        self.overlay
+            .entry(id.as_str())
+            .or_insert_with(|| (estate.assets.contains(id), estate.cmdb.contains(id)))
+    }
+
+    fn ci_exists(&mut self, id: &'a ResourceId) -> Result<(), Error> {
+        if self.presence(id).1 {
+            Ok(())
+        } else {
+            Err(Error::UnknownCi(id.clone()))
+        }
+    }
+
+    fn change(&mut self, change: &'a Change) -> Result<(), Error> {
+        match change {
+            Change::InsertAsset(asset) => {
+                let id = asset.id();
+                let state = self.presence(id);
+                if state.0 {
+                    return Err(Error::DuplicateAsset(id.clone()));
+                }
+                state.0 = true;
+            }
+            Change::InsertCi(ci) => {
+                let id = ci.id();
+                let state = self.presence(id);
+                if state.1 {
+                    return Err(Error::DuplicateCi(id.clone()));
+                }
+                state.1 = true;
+            }
+            Change::RemoveAsset(id) => {
+                let state = self.presence(id);
+                if !state.0 {
+                    return Err(Error::UnknownAsset(id.clone()));
+                }
+                state.0 = false;
+            }
+            Change::RemoveCi(id) => {
+                self.ci_exists(id)?;
+                self.presence(id).1 = false;
+                for members in self.members.values_mut() {
+                    members.remove(id.as_str());
+                }
+                if let Some(members) = self.members.get_mut(id.as_str()) {
+                    members.clear();
+                }
+            }
+            Change::Relate(r) | Change::Unrelate(r) => {
+                self.ci_exists(r.source())?;
+                self.ci_exists(r.target())?;
+                if matches!(change, Change::Unrelate(_)) {
+                    if r.kind().is_membership() {
+                        if let Some(members) = self.members.get_mut(r.target().as_str()) {
+                            members.remove(r.source().as_str());
+                        }
+                    }
+                    return Ok(());
+                }
+                if r.source() == r.target() {
+                    return Err(Error::SelfRelationship(r.source().clone()));
+                }
+                self.kind(r.kind())?;
+                if r.kind().is_membership() {
+                    if let Some(members) = self.members.get_mut(r.target().as_str()) {
+                        members.insert(r.source().as_str());
+                    }
+                }
+            }
+            Change::SetQuorum(group, quorum) => {
+                self.ci_exists(group)?;
+                let count = self.members.get(group.as_str()).map_or(0, HashSet::len);
+                quorum.check(group, u32::try_from(count).unwrap_or(u32::MAX))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn kind(&mut self, kind: &'a RelationKind) -> Result<(), Error> {
+        self.estate.cmdb.topology().check_kind(kind)?;
+        if let RelationKind::Custom(custom) = kind {
+            let given = custom.propagation();
+            let existing = *self.custom.entry(custom.name()).or_insert(given);
+            if existing != given {
+                return Err(Error::ConflictingKind {
+                    name: custom.name().to_owned(),
+                    existing,
+                    given,
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -51,6 +51,7 @@ mod asset;
 mod cmdb;
 mod error;
 mod estate;
+mod graph;
 mod id;
 mod label;
 pub mod money;
@@ -66,7 +67,11 @@ pub use crate::cmdb::{
     Environment, OperationalStatus, Region,
 };
 pub use crate::error::{Error, IdRule};
-pub use crate::estate::{Estate, Resource};
+pub use crate::estate::{Batch, Estate, Resource};
+pub use crate::graph::{
+    CustomKind, GroupOutcome, Impact, ImpactQuery, ImpactState, ImpactedItem, Path, PathStep,
+    Propagation, Quorum, Reach, RelationKind, Relationship,
+};
 pub use crate::id::ResourceId;
 pub use crate::label::{AttributeKey, AttributeValue, Attributes, CustomName};
 pub use crate::money::{Currency, Money, Rounding};

@@ -14,12 +14,36 @@
 //!
 //! The **Checkout** business service ([`CHECKOUT_SERVICE`]) runs in two
 //! regions: one checkout application in `eu-west-2` ([`CHECKOUT_EU_WEST_2`])
-//! and one in `eu-west-1` ([`CHECKOUT_EU_WEST_1`]), each on its own VM.
+//! and one in `eu-west-1` ([`CHECKOUT_EU_WEST_1`]), each on its own VM. The
+//! two form a redundancy group ([`CHECKOUT_POOL`]) that needs one of them:
+//! losing one region only degrades checkout. Or so the architects think:
+//! both regional applications use the Payments service, which runs only in
+//! `eu-west-2`.
 //!
 //! Under everything sits **shared infrastructure**: DNS ([`DNS`]), an
 //! authentication service ([`AUTH`]), a storage array ([`STORAGE_ARRAY`]) and
 //! two hypervisors in the London data centre ([`HYPERVISOR_1`],
-//! [`HYPERVISOR_2`]) that host the database VMs.
+//! [`HYPERVISOR_2`]) that host the database VMs (`vm-db-01`, `vm-db-02`).
+//! Auth depends on DNS, and DNS uses auth for its dynamic updates: a real
+//! dependency cycle.
+//!
+//! # The dependency graph
+//!
+//! Read each line "a kind b"; failure travels from b to a.
+//!
+//! ```text
+//! svc-payments      depends on      lb-pay-euw2
+//! lb-pay-euw2       depends on      app-payment-api
+//! app-payment-api   runs on         vm-pay-01
+//! app-payment-api   depends on      db-payments, db-ledger, svc-auth, svc-dns
+//! db-payments       runs on         vm-db-01   virtualized by  hv-lon-01  depends on  san-lon-01
+//! db-ledger         runs on         vm-db-02   virtualized by  hv-lon-02  depends on  san-lon-01
+//! svc-checkout      depends on      pool-checkout (needs 1 of 2 members up)
+//! app-checkout-euw2 member of pool-checkout; runs on vm-chk-euw2-01; uses svc-payments; depends on svc-auth
+//! app-checkout-euw1 member of pool-checkout; runs on vm-chk-euw1-01; uses svc-payments; depends on svc-auth
+//! svc-auth          depends on      svc-dns
+//! svc-dns           uses            svc-auth
+//! ```
 //!
 //! Three records are the reasons to keep both views:
 //!
@@ -50,8 +74,9 @@
 use chrono::NaiveDate;
 
 use crate::{
-    Asset, AssetKind, CiClass, ConfigurationItem, ConfigurationItemBuilder, Criticality,
-    Environment, Error, Estate, Lifecycle, Money, OperationalStatus, Region, ResourceId,
+    Asset, AssetKind, Batch, CiClass, ConfigurationItem, ConfigurationItemBuilder, Criticality,
+    Environment, Error, Estate, Lifecycle, Money, OperationalStatus, Quorum, Region, RelationKind,
+    ResourceId,
 };
 
 /// The Payments business service.
@@ -72,6 +97,9 @@ pub const CHECKOUT_SERVICE: &str = "svc-checkout";
 pub const CHECKOUT_EU_WEST_2: &str = "app-checkout-euw2";
 /// The checkout application in `eu-west-1`.
 pub const CHECKOUT_EU_WEST_1: &str = "app-checkout-euw1";
+/// The redundancy group of the two regional checkout applications (one of
+/// two must be up).
+pub const CHECKOUT_POOL: &str = "pool-checkout";
 /// Shared DNS.
 pub const DNS: &str = "svc-dns";
 /// The shared authentication service.
@@ -104,14 +132,56 @@ pub fn estate() -> Estate {
 }
 
 fn build() -> Result<Estate, Error> {
-    let mut estate = Estate::new();
+    let mut batch = Batch::new();
     for ci in items()? {
-        estate.insert_ci(ci)?;
+        batch.insert_ci(ci);
     }
     for asset in assets()? {
-        estate.insert_asset(asset)?;
+        batch.insert_asset(asset);
     }
+    relationships(&mut batch)?;
+    let mut estate = Estate::new();
+    estate.apply(batch)?;
     Ok(estate)
+}
+
+/// The dependency graph of the story, read "a kind b".
+fn relationships(batch: &mut Batch) -> Result<(), Error> {
+    use RelationKind::{DependsOn, RunsOn, Uses, VirtualizedBy};
+    let table = [
+        (PAYMENT_SERVICE, DependsOn, PAYMENT_LB),
+        (PAYMENT_LB, DependsOn, PAYMENT_API),
+        (PAYMENT_API, RunsOn, PAYMENT_VM),
+        (PAYMENT_API, DependsOn, PAYMENTS_DB),
+        (PAYMENT_API, DependsOn, LEDGER_DB),
+        (PAYMENT_API, DependsOn, AUTH),
+        (PAYMENT_API, DependsOn, DNS),
+        (PAYMENTS_DB, RunsOn, "vm-db-01"),
+        (LEDGER_DB, RunsOn, "vm-db-02"),
+        ("vm-db-01", VirtualizedBy, HYPERVISOR_1),
+        ("vm-db-02", VirtualizedBy, HYPERVISOR_2),
+        (HYPERVISOR_1, DependsOn, STORAGE_ARRAY),
+        (HYPERVISOR_2, DependsOn, STORAGE_ARRAY),
+        (CHECKOUT_SERVICE, DependsOn, CHECKOUT_POOL),
+        (CHECKOUT_EU_WEST_2, RunsOn, "vm-chk-euw2-01"),
+        (CHECKOUT_EU_WEST_1, RunsOn, "vm-chk-euw1-01"),
+        (CHECKOUT_EU_WEST_2, Uses, PAYMENT_SERVICE),
+        (CHECKOUT_EU_WEST_1, Uses, PAYMENT_SERVICE),
+        (CHECKOUT_EU_WEST_2, DependsOn, AUTH),
+        (CHECKOUT_EU_WEST_1, DependsOn, AUTH),
+        (AUTH, DependsOn, DNS),
+        // A real cycle: DNS takes its dynamic updates through auth.
+        (DNS, Uses, AUTH),
+    ];
+    for (source, kind, target) in table {
+        batch.relate(id(source)?, kind, id(target)?);
+    }
+    batch.define_group(
+        id(CHECKOUT_POOL)?,
+        Quorum::AtLeast(1),
+        [id(CHECKOUT_EU_WEST_2)?, id(CHECKOUT_EU_WEST_1)?],
+    );
+    Ok(())
 }
 
 fn id(text: &str) -> Result<ResourceId, Error> {
@@ -150,8 +220,8 @@ fn ci(
 )]
 fn items() -> Result<Vec<ConfigurationItem>, Error> {
     use CiClass::{
-        Application, ApplicationService, BusinessService, Database, Hypervisor, LoadBalancer,
-        Storage, VirtualMachine,
+        Application, ApplicationService, BusinessService, Cluster, Database, Hypervisor,
+        LoadBalancer, Storage, VirtualMachine,
     };
     use Criticality::{High, Medium, MissionCritical};
     let lon = "eu-west-2";
@@ -219,6 +289,7 @@ fn items() -> Result<Vec<ConfigurationItem>, Error> {
             MissionCritical,
         )?
         .owner("web team"),
+        ci(CHECKOUT_POOL, "checkout (both regions)", Cluster, lon, High)?.owner("web team"),
         ci(
             CHECKOUT_EU_WEST_2,
             "checkout (eu-west-2)",

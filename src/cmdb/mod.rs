@@ -2,14 +2,17 @@
 
 mod item;
 
+use std::sync::{Arc, OnceLock};
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use self::item::{
     CiClass, ConfigurationItem, ConfigurationItemBuilder, Criticality, Environment,
     OperationalStatus, Region,
 };
-use crate::ResourceId;
+use crate::graph::{Index, Quorum, RelationKind, Relationship, Topology};
 use crate::register::{Record, Register};
+use crate::{Error, ResourceId};
 
 impl Record for ConfigurationItem {
     fn id(&self) -> &ResourceId {
@@ -29,14 +32,42 @@ impl Record for ConfigurationItem {
 /// Iteration follows insertion order. Removing an item keeps the order of
 /// the others (and costs O(n)).
 ///
+/// # Relationships
+///
+/// The CMDB also holds the typed relationships between its items and the
+/// quorums of its redundancy groups; see [`RelationKind`] and [`Quorum`].
+/// Removing an item removes every relationship that touches it.
+///
 /// # Serde
 ///
-/// A map from id to item, in order. Deserialising refuses a repeated id and
-/// an item stored under a key that is not its own id.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `{"items": {...}, "relationships": [...], "groups": {...}}`: the items as
+/// a map from id to item, in order; the relationships in the order they were
+/// added; the quorum of each group. Deserialising refuses a repeated id, an
+/// item stored under a key that is not its own id, a relationship whose end
+/// is not an item, a self-relationship, a repeated relationship, and a
+/// quorum its group cannot meet.
+#[derive(Debug, Clone, Default)]
 pub struct Cmdb {
-    pub(crate) items: Register<ConfigurationItem>,
+    items: Register<ConfigurationItem>,
+    topology: Topology,
+    /// The query index of the current topology, built on the first query
+    /// after a write.
+    index: OnceLock<Arc<Index>>,
 }
+
+impl PartialEq for Cmdb {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+            && self.topology.edge_count() == other.topology.edge_count()
+            && self
+                .topology
+                .relationships()
+                .eq(other.topology.relationships())
+            && self.groups().eq(other.groups())
+    }
+}
+
+impl Eq for Cmdb {}
 
 impl Cmdb {
     /// The configuration item with this id.
@@ -67,6 +98,102 @@ impl Cmdb {
     #[must_use]
     pub fn iter(&self) -> ConfigurationItems<'_> {
         ConfigurationItems(self.items.values())
+    }
+
+    /// The number of relationships.
+    #[must_use]
+    pub fn relationship_count(&self) -> usize {
+        self.topology.edge_count()
+    }
+
+    /// Every relationship, in the order they were added (a removed
+    /// relationship's place may be reused by a later one).
+    pub fn relationships(&self) -> impl Iterator<Item = Relationship> + '_ {
+        self.topology.relationships()
+    }
+
+    /// The relationships that touch `id`: those it is the source of, then
+    /// those it is the target of. Empty for an unknown id.
+    pub fn relationships_of<Q: AsRef<str> + ?Sized>(
+        &self,
+        id: &Q,
+    ) -> impl Iterator<Item = Relationship> + '_ {
+        self.topology
+            .node(id.as_ref())
+            .into_iter()
+            .flat_map(|node| self.topology.relationships_of(node))
+    }
+
+    /// Every redundancy group with a declared quorum, in the order the
+    /// quorums were first declared.
+    pub fn groups(&self) -> impl Iterator<Item = (&ResourceId, Quorum)> + '_ {
+        self.topology
+            .quorums()
+            .map(|(node, quorum)| (self.topology.id(node), quorum))
+    }
+
+    /// The declared quorum of the group `id`.
+    #[must_use]
+    pub fn quorum<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<Quorum> {
+        self.topology
+            .node(id.as_ref())
+            .and_then(|node| self.topology.quorum(node))
+    }
+
+    /// The members of the group `id` (items that are a
+    /// [`MemberOf`](RelationKind::MemberOf) it), in the order they joined.
+    pub fn members<Q: AsRef<str> + ?Sized>(
+        &self,
+        id: &Q,
+    ) -> impl Iterator<Item = &ResourceId> + '_ {
+        self.topology
+            .node(id.as_ref())
+            .into_iter()
+            .flat_map(|node| self.topology.members(node))
+            .map(|node| self.topology.id(node))
+    }
+
+    pub(crate) fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The query index of the current state, built if a write dropped it.
+    pub(crate) fn index(&self) -> Arc<Index> {
+        Arc::clone(
+            self.index
+                .get_or_init(|| Arc::new(Index::build(&self.topology, self.items.values()))),
+        )
+    }
+
+    fn invalidate(&mut self) {
+        self.index = OnceLock::new();
+    }
+
+    pub(crate) fn insert_new(&mut self, item: ConfigurationItem) {
+        self.topology.add_node(item.id().clone());
+        self.items.insert_new(item);
+        self.invalidate();
+    }
+
+    pub(crate) fn remove(&mut self, id: &str) -> Option<ConfigurationItem> {
+        self.topology.remove_node(id);
+        self.invalidate();
+        self.items.remove(id)
+    }
+
+    pub(crate) fn relate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
+        self.invalidate();
+        self.topology.relate(source, kind, target)
+    }
+
+    pub(crate) fn unrelate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
+        self.invalidate();
+        self.topology.unrelate(source, kind, target)
+    }
+
+    pub(crate) fn set_quorum(&mut self, group: &str, quorum: Quorum) {
+        self.invalidate();
+        self.topology.set_quorum(group, quorum);
     }
 }
 
@@ -103,14 +230,100 @@ impl DoubleEndedIterator for ConfigurationItems<'_> {
 }
 impl std::iter::FusedIterator for ConfigurationItems<'_> {}
 
+struct ItemsRef<'a>(&'a Register<ConfigurationItem>);
+
+impl Serialize for ItemsRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+struct GroupsRef<'a>(&'a Cmdb);
+
+impl Serialize for GroupsRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.groups())
+    }
+}
+
+#[derive(Serialize)]
+struct CmdbRef<'a> {
+    items: ItemsRef<'a>,
+    relationships: Vec<Relationship>,
+    groups: GroupsRef<'a>,
+}
+
+struct Items(Register<ConfigurationItem>);
+
+impl<'de> Deserialize<'de> for Items {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Register::deserialize(deserializer, "configuration item").map(Self)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CmdbSnapshot {
+    items: Items,
+    #[serde(default)]
+    relationships: Vec<Relationship>,
+    #[serde(default)]
+    groups: indexmap::IndexMap<ResourceId, Quorum>,
+}
+
+impl Cmdb {
+    /// Rebuilds a CMDB from a snapshot, checking every invariant that the
+    /// write path checks.
+    fn from_snapshot(snapshot: CmdbSnapshot) -> Result<Self, Error> {
+        let mut cmdb = Self::default();
+        for item in snapshot.items.0.values() {
+            cmdb.insert_new(item.clone());
+        }
+        for relationship in &snapshot.relationships {
+            let (source, kind, target) = (
+                relationship.source(),
+                relationship.kind(),
+                relationship.target(),
+            );
+            for end in [source, target] {
+                if !cmdb.contains(end) {
+                    return Err(Error::UnknownCi(end.clone()));
+                }
+            }
+            if source == target {
+                return Err(Error::SelfRelationship(source.clone()));
+            }
+            cmdb.topology.check_kind(kind)?;
+            if !cmdb.relate(source.as_str(), kind, target.as_str()) {
+                return Err(Error::DuplicateRelationship(relationship.clone()));
+            }
+        }
+        for (group, quorum) in snapshot.groups {
+            let node = cmdb
+                .topology
+                .node(group.as_str())
+                .ok_or_else(|| Error::UnknownCi(group.clone()))?;
+            quorum.check(&group, cmdb.topology.member_count(node))?;
+            cmdb.set_quorum(group.as_str(), quorum);
+        }
+        Ok(cmdb)
+    }
+}
+
 impl Serialize for Cmdb {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.items.serialize(serializer)
+        CmdbRef {
+            items: ItemsRef(&self.items),
+            relationships: self.relationships().collect(),
+            groups: GroupsRef(self),
+        }
+        .serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Cmdb {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Register::deserialize(deserializer, "configuration item").map(|items| Self { items })
+        let snapshot = CmdbSnapshot::deserialize(deserializer)?;
+        Self::from_snapshot(snapshot).map_err(serde::de::Error::custom)
     }
 }

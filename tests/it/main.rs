@@ -1,1 +1,7 @@
+//! Integration tests for itam-cmdb.
 
+mod ids;
+mod money;
+mod registers;
+mod serde;
+mod util;

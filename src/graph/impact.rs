@@ -1,0 +1,761 @@
+//! Blast radius, dependencies and reachability, and their results.
+
+use std::fmt;
+
+use petgraph::stable_graph::NodeIndex;
+
+use super::index::{Csr, EdgeMeta, Index, NONE, Scratch};
+use super::query::{ImpactQuery, Plan};
+use crate::{Cmdb, ConfigurationItem, Error, RelationKind, ResourceId};
+
+/// What happened to an item in an impact result.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ImpactState {
+    /// One of the query's roots: the item that failed.
+    Failed,
+    /// Out of service because something it needs is down.
+    Down,
+    /// Still in service with reduced redundancy: a redundancy group lost
+    /// members but kept its quorum, or something it needs is degraded.
+    Degraded,
+    /// (Dependencies.) An item the root needs with no redundancy on the way:
+    /// its failure alone takes the root down.
+    Required,
+    /// (Dependencies.) An item the root reaches only through a redundancy
+    /// group: its failure alone degrades the root at most.
+    Redundant,
+}
+
+impl fmt::Display for ImpactState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::Failed => "failed",
+            Self::Down => "down",
+            Self::Degraded => "degraded",
+            Self::Required => "required",
+            Self::Redundant => "redundant",
+        })
+    }
+}
+
+/// One visited item; entries double as the walk's queue.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub(crate) node: u32,
+    /// The entry this one was reached from, or [`NONE`] for a root.
+    pub(crate) pred: u32,
+    pub(crate) distance: u32,
+    pub(crate) meta: EdgeMeta,
+    pub(crate) state: ImpactState,
+}
+
+/// How a redundancy group fared: the figures behind its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupOutcome {
+    members: u32,
+    down: u32,
+    needed: u32,
+}
+
+impl GroupOutcome {
+    /// The group's members.
+    #[must_use]
+    pub fn members(&self) -> u32 {
+        self.members
+    }
+
+    /// How many members are down.
+    #[must_use]
+    pub fn down(&self) -> u32 {
+        self.down
+    }
+
+    /// How many members must be up for the group to be up.
+    #[must_use]
+    pub fn needed(&self) -> u32 {
+        self.needed
+    }
+
+    /// How many members are up (degraded members count as up).
+    #[must_use]
+    pub fn up(&self) -> u32 {
+        self.members.saturating_sub(self.down)
+    }
+
+    /// Whether the quorum still holds.
+    #[must_use]
+    pub fn holds(&self) -> bool {
+        self.up() >= self.needed
+    }
+}
+
+/// `"2 of 3 members down; needs 2 up"`.
+impl fmt::Display for GroupOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} of {} members down; needs {} up",
+            self.down, self.members, self.needed
+        )?;
+        if self.holds() {
+            write!(f, ", {} up", self.up())
+        } else {
+            write!(f, ", short by {}", self.needed - self.up())
+        }
+    }
+}
+
+/// The result of a [`Cmdb::blast_radius`] or [`Cmdb::dependencies`] query:
+/// every affected item with its state, its distance in hops and one
+/// explaining path.
+///
+/// # Order
+///
+/// Blast radius: every down item, nearest first, then every degraded item,
+/// nearest first. Dependencies: nearest first. Ties keep discovery order,
+/// which follows the roots' order and then the order relationships were
+/// added. The roots themselves are not items of the result; see
+/// [`roots`](Self::roots).
+///
+/// The result borrows the CMDB it was computed on, so no write can happen
+/// while it is alive.
+#[derive(Debug, Clone)]
+pub struct Impact<'a> {
+    cmdb: &'a Cmdb,
+    entries: Vec<Entry>,
+    roots: usize,
+    /// Entries passing the reporting filters, when there are filters.
+    reported: Option<Vec<bool>>,
+    len: usize,
+    groups: Vec<(u32, GroupOutcome)>,
+}
+
+impl<'a> Impact<'a> {
+    /// The number of affected items (roots excluded).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is affected.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The items the query started from, without repeats, in query order.
+    #[must_use]
+    pub fn roots(&self) -> impl ExactSizeIterator<Item = &'a ResourceId> + '_ {
+        self.entries[..self.roots]
+            .iter()
+            .map(|entry| id_of(self.cmdb, entry.node))
+    }
+
+    /// Every affected item, in the documented order.
+    pub fn iter(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
+        (self.roots..self.entries.len())
+            .filter(|&i| self.reported.as_ref().is_none_or(|reported| reported[i]))
+            .map(|i| ImpactedItem {
+                impact: self,
+                entry: i,
+            })
+    }
+
+    /// The affected items that are down.
+    pub fn down(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
+        self.iter().filter(|item| item.state() == ImpactState::Down)
+    }
+
+    /// The affected items that are degraded.
+    pub fn degraded(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
+        self.iter()
+            .filter(|item| item.state() == ImpactState::Degraded)
+    }
+
+    /// The affected item `id`, if it is one. O(n) in the result's size.
+    #[must_use]
+    pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<ImpactedItem<'a, '_>> {
+        self.iter().find(|item| item.id().as_str() == id.as_ref())
+    }
+}
+
+/// One affected item of an [`Impact`].
+#[derive(Debug, Clone, Copy)]
+pub struct ImpactedItem<'a, 'r> {
+    impact: &'r Impact<'a>,
+    entry: usize,
+}
+
+impl<'a> ImpactedItem<'a, '_> {
+    fn entry(&self) -> Entry {
+        self.impact.entries[self.entry]
+    }
+
+    /// The item's id.
+    #[must_use]
+    pub fn id(&self) -> &'a ResourceId {
+        id_of(self.impact.cmdb, self.entry().node)
+    }
+
+    /// The item's CMDB record.
+    #[must_use]
+    pub fn ci(&self) -> Option<&'a ConfigurationItem> {
+        self.impact.cmdb.get(self.id())
+    }
+
+    /// What happened to it.
+    #[must_use]
+    pub fn state(&self) -> ImpactState {
+        self.entry().state
+    }
+
+    /// How many relationships separate it from the nearest root along its
+    /// explaining path.
+    #[must_use]
+    pub fn distance(&self) -> u32 {
+        self.entry().distance
+    }
+
+    /// The chain of items and relationships from a root to this item.
+    #[must_use]
+    pub fn path(&self) -> Path<'a> {
+        path(self.impact.cmdb, &self.impact.entries, self.entry)
+    }
+
+    /// For a redundancy group, how many members are down and how many it
+    /// needs.
+    #[must_use]
+    pub fn group(&self) -> Option<GroupOutcome> {
+        let node = self.entry().node;
+        self.impact
+            .groups
+            .iter()
+            .find(|(n, _)| *n == node)
+            .map(|(_, outcome)| *outcome)
+    }
+}
+
+/// Walks the predecessor links from `entry` back to its root.
+pub(crate) fn path<'a>(cmdb: &'a Cmdb, entries: &[Entry], entry: usize) -> Path<'a> {
+    let mut steps = Vec::new();
+    let mut at = entry;
+    loop {
+        let e = entries[at];
+        let via =
+            (!e.meta.is_root()).then(|| (cmdb.topology().kind(e.meta.kind()), e.meta.forward()));
+        steps.push(PathStep {
+            id: id_of(cmdb, e.node),
+            via,
+        });
+        if e.pred == NONE {
+            break;
+        }
+        at = e.pred as usize;
+    }
+    steps.reverse();
+    Path { steps }
+}
+
+fn id_of(cmdb: &Cmdb, node: u32) -> &ResourceId {
+    cmdb.topology().id(NodeIndex::new(node as usize))
+}
+
+/// The chain of items that explains why an item is in a result, from a root
+/// to the item.
+///
+/// # Display
+///
+/// Each relationship is drawn in its real direction:
+/// `db-payments <-[depends on]- app-payment-api <-[depends on]- svc-payments`
+/// reads "app-payment-api depends on db-payments, and svc-payments depends on
+/// app-payment-api".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Path<'a> {
+    steps: Vec<PathStep<'a>>,
+}
+
+impl<'a> Path<'a> {
+    /// The steps, starting with the root.
+    #[must_use]
+    pub fn steps(&self) -> &[PathStep<'a>] {
+        &self.steps
+    }
+
+    /// The number of relationships on the path.
+    #[must_use]
+    pub fn hops(&self) -> usize {
+        self.steps.len().saturating_sub(1)
+    }
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.steps {
+            match step.via {
+                None => {}
+                Some((kind, true)) => write!(f, " -[{kind}]-> ")?,
+                Some((kind, false)) => write!(f, " <-[{kind}]- ")?,
+            }
+            write!(f, "{}", step.id)?;
+        }
+        Ok(())
+    }
+}
+
+/// One item on a [`Path`] and the relationship that led to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathStep<'a> {
+    id: &'a ResourceId,
+    via: Option<(&'a RelationKind, bool)>,
+}
+
+impl<'a> PathStep<'a> {
+    /// The item.
+    #[must_use]
+    pub fn id(&self) -> &'a ResourceId {
+        self.id
+    }
+
+    /// The kind of the relationship from the previous step to this one;
+    /// `None` for the root.
+    #[must_use]
+    pub fn kind(&self) -> Option<&'a RelationKind> {
+        self.via.map(|(kind, _)| kind)
+    }
+
+    /// Whether the relationship points from the previous step to this one
+    /// (`previous -[kind]-> this`) rather than the other way.
+    #[must_use]
+    pub fn forward(&self) -> bool {
+        self.via.is_some_and(|(_, forward)| forward)
+    }
+}
+
+/// The result of [`Cmdb::reachable`]: every item the roots' failure could
+/// reach, ignoring redundancy, in breadth-first order (roots excluded).
+#[derive(Debug, Clone)]
+pub struct Reach<'a> {
+    cmdb: &'a Cmdb,
+    nodes: Vec<u32>,
+    roots: usize,
+}
+
+impl<'a> Reach<'a> {
+    /// The number of reachable items.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.nodes.len() - self.roots
+    }
+
+    /// Whether nothing is reachable.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The reachable items' ids, nearest first.
+    #[must_use]
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a ResourceId> + '_ {
+        self.nodes[self.roots..]
+            .iter()
+            .map(|node| id_of(self.cmdb, *node))
+    }
+
+    /// Whether `id` is reachable. O(n) in the result's size.
+    #[must_use]
+    pub fn contains<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
+        self.iter().any(|item| item.as_str() == id.as_ref())
+    }
+}
+
+impl Cmdb {
+    /// The blast radius of the query's roots failing: every item that goes
+    /// down or is degraded, with its distance and an explaining path.
+    ///
+    /// Failure travels along each relationship in the direction its kind
+    /// propagates ([`RelationKind::propagation`]). A redundancy group is down
+    /// only when fewer members than its [`Quorum`](crate::Quorum) needs are
+    /// up; when it loses members but keeps its quorum it is degraded, and
+    /// what depends on it is degraded in turn. Cycles are fine: every item is
+    /// visited once.
+    ///
+    /// # Order
+    ///
+    /// See [`Impact`]: down items nearest first, then degraded items nearest
+    /// first.
+    ///
+    /// # Complexity
+    ///
+    /// O(V + E) over the part of the graph the failure reaches, plus a
+    /// one-off O(V + E) index build on the first query after a write.
+    /// Starting a query does not depend on the estate's size.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCi`] naming a root or a `stop_at` item that is not in
+    /// the CMDB.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use itam_cmdb::{sample, ImpactState, ResourceId};
+    ///
+    /// let estate = sample::estate();
+    /// let impact = estate.cmdb().blast_radius(ResourceId::new(sample::PAYMENTS_DB)?)?;
+    /// let api = impact.get(sample::PAYMENT_API).expect("the API needs its database");
+    /// assert_eq!(api.state(), ImpactState::Down);
+    /// assert_eq!(api.path().to_string(), "db-payments <-[depends on]- app-payment-api");
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    pub fn blast_radius(&self, query: impl Into<ImpactQuery>) -> Result<Impact<'_>, Error> {
+        let query = query.into();
+        let index = self.index();
+        let plan = query.plan(self, &index)?;
+        let mut scratch = index.scratch();
+        let entries = blast(&index, &plan, &mut scratch);
+        let groups = group_outcomes(&index, &scratch, &entries);
+        index.recycle(scratch);
+        Ok(self.finish(&index, &plan, entries, groups))
+    }
+
+    /// Everything the query's roots depend on, nearest first, with distance
+    /// and path: the root-cause candidates of a failing service.
+    ///
+    /// Items reached only through a redundancy group are
+    /// [`Redundant`](ImpactState::Redundant) (their failure alone at most
+    /// degrades the root); the others are [`Required`](ImpactState::Required).
+    ///
+    /// # Complexity
+    ///
+    /// O(V + E) over the part of the graph reached.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCi`] naming a root or a `stop_at` item that is not in
+    /// the CMDB.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use itam_cmdb::{sample, ImpactState, ResourceId};
+    ///
+    /// let estate = sample::estate();
+    /// let needs = estate.cmdb().dependencies(ResourceId::new(sample::PAYMENT_SERVICE)?)?;
+    /// let db = needs.get(sample::PAYMENTS_DB).expect("payments needs its database");
+    /// assert_eq!(db.state(), ImpactState::Required);
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    pub fn dependencies(&self, query: impl Into<ImpactQuery>) -> Result<Impact<'_>, Error> {
+        let query = query.into();
+        let index = self.index();
+        let plan = query.plan(self, &index)?;
+        let mut scratch = index.scratch();
+        let entries = dependencies(&index, &plan, &mut scratch);
+        index.recycle(scratch);
+        Ok(self.finish(&index, &plan, entries, Vec::new()))
+    }
+
+    /// Every item the roots' failure could reach, ignoring redundancy (so an
+    /// upper bound of the blast radius), without states or paths: the fastest
+    /// query. The walk options of the query apply; the reporting filters do
+    /// not.
+    ///
+    /// # Complexity
+    ///
+    /// O(V + E) over the part of the graph reached.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::UnknownCi`] naming a root or a `stop_at` item that is not in
+    /// the CMDB.
+    pub fn reachable(&self, query: impl Into<ImpactQuery>) -> Result<Reach<'_>, Error> {
+        let query = query.into();
+        let index = self.index();
+        let plan = query.plan(self, &index)?;
+        let mut scratch = index.scratch();
+        let (nodes, roots) = reach(&index, &plan, &mut scratch);
+        index.recycle(scratch);
+        Ok(Reach {
+            cmdb: self,
+            nodes,
+            roots,
+        })
+    }
+
+    fn finish<'a>(
+        &'a self,
+        index: &Index,
+        plan: &Plan,
+        entries: Vec<Entry>,
+        groups: Vec<(u32, GroupOutcome)>,
+    ) -> Impact<'a> {
+        let roots = entries.iter().take_while(|e| e.pred == NONE).count();
+        let (reported, len) = if plan.has_report_filter() {
+            let reported: Vec<bool> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| i >= roots && plan.reports(index, e.node))
+                .collect();
+            let len = reported.iter().filter(|r| **r).count();
+            (Some(reported), len)
+        } else {
+            (None, entries.len() - roots)
+        };
+        Impact {
+            cmdb: self,
+            entries,
+            roots,
+            reported,
+            len,
+            groups,
+        }
+    }
+}
+
+/// Marks the roots and returns their entries.
+fn seed(plan: &Plan, scratch: &mut Scratch, state: ImpactState) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for &root in &plan.roots {
+        if !scratch.seen(root) {
+            scratch.mark(root);
+            entries.push(Entry {
+                node: root,
+                pred: NONE,
+                distance: 0,
+                meta: EdgeMeta::ROOT,
+                state,
+            });
+        }
+    }
+    entries
+}
+
+fn entry_index(entries: &[Entry]) -> u32 {
+    u32::try_from(entries.len()).unwrap_or(NONE)
+}
+
+/// A group that lost a member but not (yet) its quorum during the down walk.
+struct Touched {
+    group: u32,
+    pred: u32,
+    distance: u32,
+    meta: EdgeMeta,
+}
+
+fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
+    let mut entries = seed(plan, scratch, ImpactState::Failed);
+    let (targets, metas) = (index.up.targets(), index.up.metas());
+    let mut touched = Vec::new();
+
+    // Phase 1: what goes down. A plain breadth-first walk, except that a
+    // member's failure only counts towards its group's quorum.
+    let mut head = 0;
+    while head < entries.len() {
+        let from = entries[head];
+        let pred = entry_index(&entries[..head]);
+        head += 1;
+        if from.distance >= plan.max_depth {
+            continue;
+        }
+        for i in index.up.range(from.node) {
+            let (node, meta) = (targets[i], metas[i]);
+            if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
+                continue;
+            }
+            if meta.member() {
+                let slot = index.group_slot[node as usize];
+                let down = scratch.member_down(slot);
+                if down == 1 {
+                    touched.push(Touched {
+                        group: node,
+                        pred,
+                        distance: from.distance + 1,
+                        meta,
+                    });
+                }
+                if down <= index.groups[slot as usize].tolerance {
+                    continue;
+                }
+            }
+            scratch.mark(node);
+            entries.push(Entry {
+                node,
+                pred,
+                distance: from.distance + 1,
+                meta,
+                state: ImpactState::Down,
+            });
+        }
+    }
+
+    // Phase 2: what is degraded: groups that lost members but kept their
+    // quorum, and everything above them that is not already down. Walked
+    // level by level so that seeds discovered at different depths keep
+    // distances shortest.
+    let mut seeds = touched.into_iter().peekable();
+    let mut level_start = entries.len();
+    loop {
+        let level = match (entries.get(level_start), seeds.peek()) {
+            (Some(first), _) => first.distance,
+            (None, Some(seed)) => seed.distance,
+            (None, None) => break,
+        };
+        while let Some(seed) = seeds.next_if(|seed| seed.distance <= level) {
+            if !scratch.seen(seed.group) {
+                scratch.mark(seed.group);
+                entries.push(Entry {
+                    node: seed.group,
+                    pred: seed.pred,
+                    distance: seed.distance,
+                    meta: seed.meta,
+                    state: ImpactState::Degraded,
+                });
+            }
+        }
+        let level_end = entries.len();
+        for at in level_start..level_end {
+            let from = entries[at];
+            if from.distance >= plan.max_depth {
+                continue;
+            }
+            let pred = entry_index(&entries[..at]);
+            for i in index.up.range(from.node) {
+                let (node, meta) = (targets[i], metas[i]);
+                if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
+                    continue;
+                }
+                scratch.mark(node);
+                entries.push(Entry {
+                    node,
+                    pred,
+                    distance: from.distance + 1,
+                    meta,
+                    state: ImpactState::Degraded,
+                });
+            }
+        }
+        level_start = level_end;
+    }
+    entries
+}
+
+fn group_outcomes(index: &Index, scratch: &Scratch, entries: &[Entry]) -> Vec<(u32, GroupOutcome)> {
+    entries
+        .iter()
+        .filter_map(|entry| {
+            let slot = index.group_slot[entry.node as usize];
+            let group = index.groups.get(slot as usize)?;
+            Some((
+                entry.node,
+                GroupOutcome {
+                    members: group.members,
+                    down: scratch.down_members(slot),
+                    needed: group.needed,
+                },
+            ))
+        })
+        .collect()
+}
+
+fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
+    let mut entries = seed(plan, scratch, ImpactState::Failed);
+    walk(
+        &index.down,
+        index,
+        plan,
+        scratch,
+        &mut entries,
+        |from, meta| {
+            if from.state == ImpactState::Redundant || meta.member() {
+                ImpactState::Redundant
+            } else {
+                ImpactState::Required
+            }
+        },
+    );
+    entries
+}
+
+/// A breadth-first walk over `csr` from the entries already present.
+fn walk(
+    csr: &Csr,
+    index: &Index,
+    plan: &Plan,
+    scratch: &mut Scratch,
+    entries: &mut Vec<Entry>,
+    state: impl Fn(&Entry, EdgeMeta) -> ImpactState,
+) {
+    let (targets, metas) = (csr.targets(), csr.metas());
+    let mut head = 0;
+    while head < entries.len() {
+        let from = entries[head];
+        let pred = entry_index(&entries[..head]);
+        head += 1;
+        if from.distance >= plan.max_depth {
+            continue;
+        }
+        for i in csr.range(from.node) {
+            let (node, meta) = (targets[i], metas[i]);
+            if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
+                continue;
+            }
+            scratch.mark(node);
+            entries.push(Entry {
+                node,
+                pred,
+                distance: from.distance + 1,
+                meta,
+                state: state(&from, meta),
+            });
+        }
+    }
+}
+
+fn reach(index: &Index, plan: &Plan, scratch: &mut Scratch) -> (Vec<u32>, usize) {
+    let mut nodes: Vec<u32> = Vec::new();
+    for &root in &plan.roots {
+        if !scratch.seen(root) {
+            scratch.mark(root);
+            nodes.push(root);
+        }
+    }
+    let roots = nodes.len();
+    let targets = index.up.targets();
+    if plan.is_plain() {
+        // The hot path: no per-edge or per-node option to check.
+        let mut head = 0;
+        while head < nodes.len() {
+            let from = nodes[head];
+            head += 1;
+            for &node in &targets[index.up.range(from)] {
+                if !scratch.seen(node) {
+                    scratch.mark(node);
+                    nodes.push(node);
+                }
+            }
+        }
+        return (nodes, roots);
+    }
+    let metas = index.up.metas();
+    let (mut level_start, mut depth) = (0, 0u32);
+    while level_start < nodes.len() && depth < plan.max_depth {
+        let level_end = nodes.len();
+        for at in level_start..level_end {
+            for i in index.up.range(nodes[at]) {
+                let node = targets[i];
+                if scratch.seen(node) || !plan.follows(metas[i]) || plan.stops(index, node) {
+                    continue;
+                }
+                scratch.mark(node);
+                nodes.push(node);
+            }
+        }
+        level_start = level_end;
+        depth += 1;
+    }
+    (nodes, roots)
+}

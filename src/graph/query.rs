@@ -1,0 +1,336 @@
+//! The options of an impact query, resolved against the index.
+
+use std::collections::HashSet;
+
+use super::index::{EdgeMeta, Index, Interner, NO_LABEL};
+use crate::cmdb::{CiClass, Environment, OperationalStatus, Region};
+use crate::{Cmdb, Error, RelationKind, ResourceId};
+
+/// What to ask of the dependency graph: which items failed (or are
+/// examined), and the options of the walk.
+///
+/// The same query drives [`Cmdb::blast_radius`] (what the failure of the
+/// roots impacts, walking up), [`Cmdb::dependencies`] (what the roots depend
+/// on, walking down) and [`Cmdb::reachable`] (everything failure could reach,
+/// ignoring redundancy).
+///
+/// # Options
+///
+/// * [`max_depth`](Self::max_depth): stop after this many hops.
+/// * [`follow`](Self::follow): walk only relationships of these kinds
+///   (default: every kind that propagates).
+/// * [`stop_at`](Self::stop_at), [`stop_at_status`](Self::stop_at_status):
+///   items that are neither reported nor walked through, such as items in
+///   maintenance or retired.
+/// * [`class`](Self::class), [`region`](Self::region),
+///   [`environment`](Self::environment) and their `exclude_` twins: which
+///   items are *reported*. The walk still passes through items that are not
+///   reported, so a reported item's path may contain them; use the stop
+///   options to cut the walk.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::{sample, ImpactQuery, OperationalStatus, Region, ResourceId};
+///
+/// let query = ImpactQuery::new(ResourceId::new(sample::PAYMENTS_DB)?)
+///     .max_depth(4)
+///     .region(Region::new("eu-west-2")?)
+///     .stop_at_status(OperationalStatus::Retired);
+/// let estate = sample::estate();
+/// let impact = estate.cmdb().blast_radius(&query)?;
+/// assert!(!impact.is_empty());
+/// assert!(impact.iter().all(|item| item.distance() <= 4));
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImpactQuery {
+    roots: Vec<ResourceId>,
+    max_depth: Option<u32>,
+    follow: Vec<RelationKind>,
+    stop_ids: Vec<ResourceId>,
+    stop_statuses: Vec<OperationalStatus>,
+    classes: Filter<CiClass>,
+    regions: Filter<Region>,
+    environments: Filter<Environment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Filter<T> {
+    include: Vec<T>,
+    exclude: Vec<T>,
+}
+
+impl<T> Default for Filter<T> {
+    fn default() -> Self {
+        Self {
+            include: Vec::new(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+impl ImpactQuery {
+    /// A query about one item.
+    #[must_use]
+    pub fn new(root: ResourceId) -> Self {
+        Self::scenario([root])
+    }
+
+    /// A failure scenario: several items at once (a host and everything on
+    /// it, a rack, a region), so redundancy is judged on the whole set.
+    #[must_use]
+    pub fn scenario(roots: impl IntoIterator<Item = ResourceId>) -> Self {
+        Self {
+            roots: roots.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The items the query starts from, in the order given.
+    #[must_use]
+    pub fn roots(&self) -> &[ResourceId] {
+        &self.roots
+    }
+
+    /// Stops the walk after `hops` relationships.
+    #[must_use]
+    pub fn max_depth(mut self, hops: u32) -> Self {
+        self.max_depth = Some(hops);
+        self
+    }
+
+    /// Walks relationships of `kind`; once any kind is named, only the named
+    /// kinds are walked.
+    #[must_use]
+    pub fn follow(mut self, kind: RelationKind) -> Self {
+        self.follow.push(kind);
+        self
+    }
+
+    /// Neither reports nor walks through the item `id`.
+    #[must_use]
+    pub fn stop_at(mut self, id: ResourceId) -> Self {
+        self.stop_ids.push(id);
+        self
+    }
+
+    /// Neither reports nor walks through items with `status`.
+    #[must_use]
+    pub fn stop_at_status(mut self, status: OperationalStatus) -> Self {
+        self.stop_statuses.push(status);
+        self
+    }
+
+    /// Reports items of `class`; once any class is named, only the named
+    /// classes are reported.
+    #[must_use]
+    pub fn class(mut self, class: CiClass) -> Self {
+        self.classes.include.push(class);
+        self
+    }
+
+    /// Does not report items of `class`.
+    #[must_use]
+    pub fn exclude_class(mut self, class: CiClass) -> Self {
+        self.classes.exclude.push(class);
+        self
+    }
+
+    /// Reports items in `region`; once any region is named, only items in
+    /// the named regions are reported.
+    #[must_use]
+    pub fn region(mut self, region: Region) -> Self {
+        self.regions.include.push(region);
+        self
+    }
+
+    /// Does not report items in `region`.
+    #[must_use]
+    pub fn exclude_region(mut self, region: Region) -> Self {
+        self.regions.exclude.push(region);
+        self
+    }
+
+    /// Reports items in `environment`; once any environment is named, only
+    /// items in the named environments are reported.
+    #[must_use]
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environments.include.push(environment);
+        self
+    }
+
+    /// Does not report items in `environment`.
+    #[must_use]
+    pub fn exclude_environment(mut self, environment: Environment) -> Self {
+        self.environments.exclude.push(environment);
+        self
+    }
+
+    /// Resolves ids, kinds and filters against the index.
+    pub(crate) fn plan(&self, cmdb: &Cmdb, index: &Index) -> Result<Plan, Error> {
+        let node = |id: &ResourceId| {
+            cmdb.topology()
+                .node(id.as_str())
+                .map(|node| index_u32(node.index()))
+                .ok_or_else(|| Error::UnknownCi(id.clone()))
+        };
+        let roots = self.roots.iter().map(node).collect::<Result<Vec<_>, _>>()?;
+        let stop_nodes = self
+            .stop_ids
+            .iter()
+            .map(node)
+            .collect::<Result<HashSet<_>, _>>()?;
+        let follow = if self.follow.is_empty() {
+            None
+        } else {
+            let mut allowed = vec![false; cmdb.topology().kinds().len()];
+            for kind in &self.follow {
+                if let Some(id) = cmdb.topology().kind_id(kind) {
+                    allowed[usize::from(id.0)] = true;
+                }
+            }
+            Some(allowed)
+        };
+        let report = Report {
+            classes: LabelFilter::resolve(&self.classes, &index.classes),
+            regions: LabelFilter::resolve(&self.regions, &index.regions),
+            environments: LabelFilter::resolve(&self.environments, &index.environments),
+        };
+        Ok(Plan {
+            roots,
+            max_depth: self.max_depth.unwrap_or(u32::MAX),
+            follow,
+            stop_nodes,
+            stop_statuses: self.stop_statuses.clone(),
+            report: (!report.is_trivial()).then_some(report),
+        })
+    }
+}
+
+impl From<ResourceId> for ImpactQuery {
+    fn from(root: ResourceId) -> Self {
+        Self::new(root)
+    }
+}
+
+impl From<&ResourceId> for ImpactQuery {
+    fn from(root: &ResourceId) -> Self {
+        Self::new(root.clone())
+    }
+}
+
+impl From<&ImpactQuery> for ImpactQuery {
+    fn from(query: &ImpactQuery) -> Self {
+        query.clone()
+    }
+}
+
+/// A query resolved against one index.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) roots: Vec<u32>,
+    pub(crate) max_depth: u32,
+    follow: Option<Vec<bool>>,
+    stop_nodes: HashSet<u32>,
+    stop_statuses: Vec<OperationalStatus>,
+    report: Option<Report>,
+}
+
+impl Plan {
+    /// Whether the walk has no option that needs per-edge or per-node checks.
+    pub(crate) fn is_plain(&self) -> bool {
+        self.follow.is_none()
+            && self.stop_nodes.is_empty()
+            && self.stop_statuses.is_empty()
+            && self.max_depth == u32::MAX
+    }
+
+    #[inline]
+    pub(crate) fn follows(&self, meta: EdgeMeta) -> bool {
+        match &self.follow {
+            None => true,
+            Some(allowed) => allowed[usize::from(meta.kind().0)],
+        }
+    }
+
+    #[inline]
+    pub(crate) fn stops(&self, index: &Index, node: u32) -> bool {
+        (!self.stop_statuses.is_empty()
+            && self.stop_statuses.contains(&index.status[node as usize]))
+            || (!self.stop_nodes.is_empty() && self.stop_nodes.contains(&node))
+    }
+
+    /// Whether `node` passes the reporting filters.
+    pub(crate) fn reports(&self, index: &Index, node: u32) -> bool {
+        self.report
+            .as_ref()
+            .is_none_or(|report| report.accepts(index, node as usize))
+    }
+
+    pub(crate) fn has_report_filter(&self) -> bool {
+        self.report.is_some()
+    }
+}
+
+#[derive(Debug)]
+struct Report {
+    classes: LabelFilter,
+    regions: LabelFilter,
+    environments: LabelFilter,
+}
+
+impl Report {
+    fn is_trivial(&self) -> bool {
+        self.classes.is_trivial() && self.regions.is_trivial() && self.environments.is_trivial()
+    }
+
+    fn accepts(&self, index: &Index, node: usize) -> bool {
+        self.classes.accepts(index.class[node])
+            && self.regions.accepts(index.region[node])
+            && self.environments.accepts(index.environment[node])
+    }
+}
+
+/// Include and exclude lists resolved to interned ids. An included value that
+/// no item has resolves to nothing, so it matches nothing.
+#[derive(Debug)]
+struct LabelFilter {
+    include: Option<Vec<u16>>,
+    exclude: Vec<u16>,
+}
+
+impl LabelFilter {
+    fn resolve<T: std::hash::Hash + Eq + Clone>(
+        filter: &Filter<T>,
+        interner: &Interner<T>,
+    ) -> Self {
+        let ids = |values: &[T]| {
+            values
+                .iter()
+                .filter_map(|v| interner.get(v))
+                .collect::<Vec<_>>()
+        };
+        Self {
+            include: (!filter.include.is_empty()).then(|| ids(&filter.include)),
+            exclude: ids(&filter.exclude),
+        }
+    }
+
+    fn is_trivial(&self) -> bool {
+        self.include.is_none() && self.exclude.is_empty()
+    }
+
+    fn accepts(&self, id: u16) -> bool {
+        let included = self
+            .include
+            .as_ref()
+            .is_none_or(|include| id != NO_LABEL && include.contains(&id));
+        included && !self.exclude.contains(&id)
+    }
+}
+
+/// Node indices fit in `u32`: petgraph's default index type is `u32`.
+pub(crate) fn index_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
