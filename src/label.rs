@@ -354,8 +354,21 @@ impl From<NaiveDate> for AttributeValue {
 ///
 /// A map from key to [`AttributeValue`], in order. A snapshot that repeats a
 /// key is rejected.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// # Equality
+///
+/// Two attribute sets are equal when they hold the same keys and values in
+/// the same order.
+#[derive(Debug, Clone, Default)]
 pub struct Attributes(IndexMap<AttributeKey, AttributeValue>);
+
+impl PartialEq for Attributes {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().eq(other.0.iter())
+    }
+}
+
+impl Eq for Attributes {}
 
 impl Attributes {
     /// The value of `key`, if set.

@@ -378,9 +378,31 @@ impl Rounding {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "MoneyRecord")]
 pub struct Money {
     amount: Decimal,
     currency: Currency,
+}
+
+/// The serialised form of [`Money`]: the amount must be a string.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoneyRecord {
+    amount: String,
+    currency: Currency,
+}
+
+impl TryFrom<MoneyRecord> for Money {
+    type Error = Error;
+
+    fn try_from(record: MoneyRecord) -> Result<Self, Error> {
+        let amount = Decimal::from_str_exact(&record.amount).map_err(|_| Error::Parse {
+            what: "money amount",
+            input: excerpt(&record.amount),
+            reason: "invalid decimal amount".to_owned(),
+        })?;
+        Ok(Self::new(amount, record.currency))
+    }
 }
 
 impl Money {
@@ -427,38 +449,45 @@ impl Money {
         self.amount.is_zero()
     }
 
-    /// The sum of two amounts in the same currency.
+    /// The exact sum of two amounts in the same currency.
     ///
     /// # Errors
     ///
     /// [`Error::CurrencyMismatch`] if the currencies differ;
-    /// [`Error::Overflow`] if the sum does not fit.
+    /// [`Error::Overflow`] if the sum does not fit, or could only be stored
+    /// rounded (a decimal holds 28 significant digits).
     pub fn checked_add(self, other: Self) -> Result<Self, Error> {
         self.same_currency("add", other)?;
-        self.amount
-            .checked_add(other.amount)
-            .map(|amount| Self::new(amount, self.currency))
-            .ok_or(Error::Overflow { operation: "add" })
+        let sum = exact(
+            self.amount.checked_add(other.amount),
+            "add",
+            [self.amount, other.amount],
+        )?;
+        Ok(Self::new(sum, self.currency))
     }
 
-    /// The difference of two amounts in the same currency.
+    /// The exact difference of two amounts in the same currency.
     ///
     /// # Errors
     ///
     /// [`Error::CurrencyMismatch`] if the currencies differ;
-    /// [`Error::Overflow`] if the difference does not fit.
+    /// [`Error::Overflow`] if the difference does not fit, or could only be
+    /// stored rounded (a decimal holds 28 significant digits).
     pub fn checked_sub(self, other: Self) -> Result<Self, Error> {
         self.same_currency("subtract", other)?;
-        self.amount
-            .checked_sub(other.amount)
-            .map(|amount| Self::new(amount, self.currency))
-            .ok_or(Error::Overflow {
-                operation: "subtract",
-            })
+        let difference = exact(
+            self.amount.checked_sub(other.amount),
+            "subtract",
+            [self.amount, other.amount],
+        )?;
+        Ok(Self::new(difference, self.currency))
     }
 
     /// The amount multiplied by a quantity (a unit count, a share, a rate).
-    /// The result keeps every decimal place; round it with [`Money::round`].
+    /// The result keeps every decimal place a decimal can hold (28
+    /// significant digits; a product with more, such as a price times a
+    /// repeating fraction, keeps its 28 most significant); round it with
+    /// [`Money::round`].
     ///
     /// # Errors
     ///
@@ -493,7 +522,8 @@ impl Money {
     }
 
     /// The amount rounded to the currency's minor unit with `mode`, scaled to
-    /// exactly that many decimals.
+    /// exactly that many decimals (an amount too large to carry them, above
+    /// about 7.9 x 10^26, keeps fewer).
     #[must_use]
     pub fn round_with(self, mode: Rounding) -> Self {
         let places = self.currency.minor_units();
@@ -513,6 +543,24 @@ impl Money {
             })
         }
     }
+}
+
+/// Checks that a sum or difference exists and is exact: `rust_decimal`
+/// rounds a result to fewer decimals when its digits do not fit, and the
+/// result is exact only if both operands are representable at its scale.
+fn exact(
+    result: Option<Decimal>,
+    operation: &'static str,
+    operands: [Decimal; 2],
+) -> Result<Decimal, Error> {
+    result
+        .filter(|value| {
+            let scale = value.scale();
+            operands
+                .iter()
+                .all(|operand| operand.scale() <= scale || operand.round_dp(scale) == *operand)
+        })
+        .ok_or(Error::Overflow { operation })
 }
 
 impl fmt::Debug for Money {
@@ -626,6 +674,24 @@ mod tests {
     }
 
     #[test]
+    fn arithmetic_never_rounds_silently() {
+        let tiny = Money::new(Decimal::new(1, 28), Currency::EUR);
+        let million = money("1000000 EUR");
+        assert_eq!(
+            tiny.checked_add(million).unwrap_err(),
+            Error::Overflow { operation: "add" }
+        );
+        assert_eq!(
+            tiny.checked_sub(million).unwrap_err(),
+            Error::Overflow {
+                operation: "subtract"
+            }
+        );
+        let max = Money::new(Decimal::MAX, Currency::EUR);
+        assert!(max.checked_add(money("0.01 EUR")).is_err());
+    }
+
+    #[test]
     fn rounding_modes() {
         let cases = [
             ("2.345 EUR", Rounding::HalfAwayFromZero, "2.35 EUR"),
@@ -677,6 +743,8 @@ mod tests {
         assert_eq!(back, m);
         assert_eq!(back.to_string(), "1234.50 EUR");
         assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"eur"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"amount":0.1,"currency":"EUR"}"#).is_err());
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"EUR","x":1}"#).is_err());
     }
 
     #[test]

@@ -12,10 +12,20 @@ pub(crate) trait Record {
 }
 
 /// Records keyed by their id, in insertion order.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Equality compares the records *and their order*, unlike `IndexMap`'s.
+#[derive(Debug, Clone)]
 pub(crate) struct Register<T> {
     records: IndexMap<ResourceId, T>,
 }
+
+impl<T: PartialEq> PartialEq for Register<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.records.len() == other.records.len() && self.records.iter().eq(other.records.iter())
+    }
+}
+
+impl<T: Eq> Eq for Register<T> {}
 
 impl<T> Default for Register<T> {
     fn default() -> Self {
