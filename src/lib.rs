@@ -70,7 +70,7 @@ pub use crate::error::{Error, IdRule};
 pub use crate::estate::{Batch, Estate, Resource};
 pub use crate::graph::{
     CustomKind, GroupOutcome, Impact, ImpactQuery, ImpactState, ImpactedItem, Path, PathStep,
-    Propagation, Quorum, Reach, RelationKind, Relationship,
+    Propagation, Quorum, Reach, RecoveryPlan, RecoveryStep, RelationKind, Relationship,
 };
 pub use crate::id::ResourceId;
 pub use crate::label::{AttributeKey, AttributeValue, Attributes, CustomName};

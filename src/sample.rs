@@ -208,9 +208,18 @@ fn ci(
     region: &str,
     criticality: Criticality,
 ) -> Result<ConfigurationItemBuilder, Error> {
+    Ok(global(text, name, class, criticality)?.region(Region::new(region)?))
+}
+
+/// One configuration item in production that belongs to no region.
+fn global(
+    text: &str,
+    name: &str,
+    class: CiClass,
+    criticality: Criticality,
+) -> Result<ConfigurationItemBuilder, Error> {
     Ok(ConfigurationItem::builder(id(text)?, name, class)
         .environment(Environment::Production)
-        .region(Region::new(region)?)
         .criticality(criticality))
 }
 
@@ -281,15 +290,14 @@ fn items() -> Result<Vec<ConfigurationItem>, Error> {
             .attribute("engine", "oracle")
             .attribute("version", "19c")
             .attribute("cores", 4),
-        ci(
+        global(
             CHECKOUT_SERVICE,
             "Checkout",
             BusinessService,
-            lon,
             MissionCritical,
         )?
         .owner("web team"),
-        ci(CHECKOUT_POOL, "checkout (both regions)", Cluster, lon, High)?.owner("web team"),
+        global(CHECKOUT_POOL, "checkout (both regions)", Cluster, High)?.owner("web team"),
         ci(
             CHECKOUT_EU_WEST_2,
             "checkout (eu-west-2)",

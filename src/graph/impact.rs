@@ -4,7 +4,7 @@ use std::fmt;
 
 use petgraph::stable_graph::NodeIndex;
 
-use super::index::{Csr, EdgeMeta, Index, NONE, Scratch};
+use super::index::{EdgeMeta, Index, NONE, Scratch};
 use super::query::{ImpactQuery, Plan};
 use crate::{Cmdb, ConfigurationItem, Error, RelationKind, ResourceId};
 
@@ -22,12 +22,14 @@ pub enum ImpactState {
     /// Still in service with reduced redundancy: a redundancy group lost
     /// members but kept its quorum, or something it needs is degraded.
     Degraded,
-    /// (Dependencies.) An item the root needs with no redundancy on the way:
-    /// its failure alone takes the root down.
+    /// (Dependencies.) An item the root needs through a chain with no
+    /// redundancy group on it: its failure alone takes the root down.
     Required,
     /// (Dependencies.) An item the root reaches only through a redundancy
-    /// group: its failure alone degrades the root at most.
-    Redundant,
+    /// group: whether its failure alone takes the root down depends on the
+    /// group's quorum (it does when it sits under enough members to break
+    /// it; a blast radius of the item answers exactly).
+    BehindGroup,
 }
 
 impl fmt::Display for ImpactState {
@@ -37,7 +39,7 @@ impl fmt::Display for ImpactState {
             Self::Down => "down",
             Self::Degraded => "degraded",
             Self::Required => "required",
-            Self::Redundant => "redundant",
+            Self::BehindGroup => "behind group",
         })
     }
 }
@@ -174,6 +176,23 @@ impl<'a> Impact<'a> {
     pub fn degraded(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         self.iter()
             .filter(|item| item.state() == ImpactState::Degraded)
+    }
+
+    pub(crate) fn cmdb(&self) -> &'a Cmdb {
+        self.cmdb
+    }
+
+    /// The node of every entry, roots included, in order.
+    pub(crate) fn nodes(&self) -> Vec<u32> {
+        self.entries.iter().map(|entry| entry.node).collect()
+    }
+
+    pub(crate) fn id_at(&self, node: u32) -> &'a ResourceId {
+        id_of(self.cmdb, node)
+    }
+
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
     /// The affected item `id`, if it is one. O(n) in the result's size.
@@ -422,12 +441,18 @@ impl Cmdb {
         Ok(self.finish(&index, &plan, entries, groups))
     }
 
-    /// Everything the query's roots depend on, nearest first, with distance
-    /// and path: the root-cause candidates of a failing service.
+    /// Everything the query's roots depend on, with distance and path: the
+    /// root-cause candidates of a failing service.
     ///
-    /// Items reached only through a redundancy group are
-    /// [`Redundant`](ImpactState::Redundant) (their failure alone at most
-    /// degrades the root); the others are [`Required`](ImpactState::Required).
+    /// Items the roots reach through a chain with no redundancy group on it
+    /// are [`Required`](ImpactState::Required): the failure of any one of
+    /// them alone takes a root down. Items reached only through a redundancy
+    /// group are [`BehindGroup`](ImpactState::BehindGroup).
+    ///
+    /// # Order
+    ///
+    /// Required items nearest first, then items behind a group nearest
+    /// first; ties in discovery order.
     ///
     /// # Complexity
     ///
@@ -663,56 +688,74 @@ fn group_outcomes(index: &Index, scratch: &Scratch, entries: &[Entry]) -> Vec<(u
 
 fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
     let mut entries = seed(plan, scratch, ImpactState::Failed);
-    walk(
-        &index.down,
-        index,
-        plan,
-        scratch,
-        &mut entries,
-        |from, meta| {
-            if from.state == ImpactState::Redundant || meta.member() {
-                ImpactState::Redundant
-            } else {
-                ImpactState::Required
+    let (targets, metas) = (index.down.targets(), index.down.metas());
+    // `edges`: `Some(false)` crosses only non-membership edges, `Some(true)`
+    // only membership edges, `None` every edge.
+    let mut expand =
+        |entries: &mut Vec<Entry>, at: usize, edges: Option<bool>, state: ImpactState| {
+            let from = entries[at];
+            if from.distance >= plan.max_depth {
+                return;
             }
-        },
-    );
-    entries
-}
+            let pred = entry_index(&entries[..at]);
+            for i in index.down.range(from.node) {
+                let (node, meta) = (targets[i], metas[i]);
+                if edges.is_some_and(|member| meta.member() != member) {
+                    continue;
+                }
+                if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
+                    continue;
+                }
+                scratch.mark(node);
+                entries.push(Entry {
+                    node,
+                    pred,
+                    distance: from.distance + 1,
+                    meta,
+                    state,
+                });
+            }
+        };
 
-/// A breadth-first walk over `csr` from the entries already present.
-fn walk(
-    csr: &Csr,
-    index: &Index,
-    plan: &Plan,
-    scratch: &mut Scratch,
-    entries: &mut Vec<Entry>,
-    state: impl Fn(&Entry, EdgeMeta) -> ImpactState,
-) {
-    let (targets, metas) = (csr.targets(), csr.metas());
+    // Phase 1: what the roots need through chains without a group.
     let mut head = 0;
     while head < entries.len() {
-        let from = entries[head];
-        let pred = entry_index(&entries[..head]);
+        expand(&mut entries, head, Some(false), ImpactState::Required);
         head += 1;
-        if from.distance >= plan.max_depth {
-            continue;
-        }
-        for i in csr.range(from.node) {
-            let (node, meta) = (targets[i], metas[i]);
-            if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
-                continue;
-            }
-            scratch.mark(node);
-            entries.push(Entry {
-                node,
-                pred,
-                distance: from.distance + 1,
-                meta,
-                state: state(&from, meta),
-            });
-        }
     }
+
+    // Phase 2: what lies behind a group, level by level: phase-1 entries
+    // cross membership edges, phase-2 entries cross every edge.
+    let required = entries.len();
+    let (mut next_required, mut level_start) = (0, required);
+    loop {
+        let level = match (
+            entries
+                .get(next_required)
+                .filter(|_| next_required < required),
+            entries.get(level_start),
+        ) {
+            (Some(a), Some(b)) => a.distance.min(b.distance),
+            (Some(a), None) => a.distance,
+            (None, Some(b)) => b.distance,
+            (None, None) => break,
+        };
+        let level_end = entries.len();
+        while next_required < required && entries[next_required].distance == level {
+            expand(
+                &mut entries,
+                next_required,
+                Some(true),
+                ImpactState::BehindGroup,
+            );
+            next_required += 1;
+        }
+        for at in level_start..level_end {
+            expand(&mut entries, at, None, ImpactState::BehindGroup);
+        }
+        level_start = level_end;
+    }
+    entries
 }
 
 fn reach(index: &Index, plan: &Plan, scratch: &mut Scratch) -> (Vec<u32>, usize) {

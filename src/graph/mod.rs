@@ -1,14 +1,17 @@
 //! The dependency graph: typed relationships, redundancy groups, and the
 //! impact queries that run on them.
 
+mod export;
 mod impact;
 mod index;
 mod kind;
 mod query;
+mod recovery;
 mod store;
 
 pub use self::impact::{GroupOutcome, Impact, ImpactState, ImpactedItem, Path, PathStep, Reach};
 pub(crate) use self::index::Index;
 pub use self::kind::{CustomKind, Propagation, Quorum, RelationKind, Relationship};
 pub use self::query::ImpactQuery;
+pub use self::recovery::{RecoveryPlan, RecoveryStep};
 pub(crate) use self::store::Topology;

@@ -4,4 +4,5 @@ mod ids;
 mod money;
 mod registers;
 mod serde;
+mod story;
 mod util;
