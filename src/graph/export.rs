@@ -1,5 +1,6 @@
 //! Graphviz DOT and Mermaid renderings of query results, as text.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use super::impact::{Impact, ImpactState};
@@ -126,29 +127,39 @@ impl Impact<'_> {
         let cmdb = self.cmdb();
         let topology = cmdb.topology();
         let entries = self.entries();
-        let nodes = entries
-            .iter()
-            .map(|entry| {
-                let id = self.id_at(entry.node);
+        // One drawn node per item: a hidden waypoint is drawn as the entry
+        // that reports its item.
+        let mut drawn: HashMap<u32, usize> = HashMap::new();
+        let mut nodes = Vec::new();
+        for entry in entries.iter().filter(|entry| !entry.hidden) {
+            drawn.entry(entry.node).or_insert_with(|| {
                 let state = entry.state.to_string();
-                (label(cmdb, id, Some(&state)), Some(class_of(entry.state)))
-            })
-            .collect();
-        let edges = entries
-            .iter()
-            .enumerate()
-            .filter(|(_, entry)| entry.pred != NONE)
-            .map(|(i, entry)| {
-                let kind = topology.kind(entry.meta.kind()).to_string();
-                let pred = entry.pred as usize;
-                // Each arrow is the relationship, in its own direction.
-                if entry.meta.forward() {
-                    (pred, i, kind)
-                } else {
-                    (i, pred, kind)
-                }
-            })
-            .collect();
+                nodes.push((
+                    label(cmdb, self.id_at(entry.node), Some(&state)),
+                    Some(class_of(entry.state)),
+                ));
+                nodes.len() - 1
+            });
+        }
+        let mut edges = Vec::new();
+        for entry in entries.iter().filter(|entry| entry.pred != NONE) {
+            let (Some(&at), Some(&pred)) = (
+                drawn.get(&entry.node),
+                drawn.get(&entries[entry.pred as usize].node),
+            ) else {
+                continue;
+            };
+            let kind = topology.kind(entry.meta.kind()).to_string();
+            // Each arrow is the relationship, in its own direction.
+            let edge = if entry.meta.forward() {
+                (pred, at, kind)
+            } else {
+                (at, pred, kind)
+            };
+            if !edges.contains(&edge) {
+                edges.push(edge);
+            }
+        }
         Drawing {
             title: "impact",
             nodes,

@@ -53,6 +53,9 @@ pub(crate) struct Entry {
     pub(crate) distance: u32,
     pub(crate) meta: EdgeMeta,
     pub(crate) state: ImpactState,
+    /// A waypoint on other items' paths that is not itself an item of the
+    /// result (it is already reported with another state).
+    pub(crate) hidden: bool,
 }
 
 /// How a redundancy group fared: the figures behind its state.
@@ -182,9 +185,13 @@ impl<'a> Impact<'a> {
         self.cmdb
     }
 
-    /// The node of every entry, roots included, in order.
+    /// The node of every root and item, in order (hidden waypoints left out).
     pub(crate) fn nodes(&self) -> Vec<u32> {
-        self.entries.iter().map(|entry| entry.node).collect()
+        self.entries
+            .iter()
+            .filter(|entry| !entry.hidden)
+            .map(|entry| entry.node)
+            .collect()
     }
 
     pub(crate) fn id_at(&self, node: u32) -> &'a ResourceId {
@@ -449,10 +456,14 @@ impl Cmdb {
     /// them alone takes a root down. Items reached only through a redundancy
     /// group are [`BehindGroup`](ImpactState::BehindGroup).
     ///
-    /// # Order
+    /// # Order and distance
     ///
-    /// Required items nearest first, then items behind a group nearest
-    /// first; ties in discovery order.
+    /// Required items nearest first, each with the chain that makes it
+    /// required; then the items behind a group nearest first, each at its
+    /// shortest distance. Ties in discovery order. With
+    /// [`max_depth`](ImpactQuery::max_depth), every item within that many
+    /// hops is reported, and an item is required when such a chain fits
+    /// within the depth.
     ///
     /// # Complexity
     ///
@@ -519,11 +530,11 @@ impl Cmdb {
         groups: Vec<(u32, GroupOutcome)>,
     ) -> Impact<'a> {
         let roots = entries.iter().take_while(|e| e.pred == NONE).count();
-        let (reported, len) = if plan.has_report_filter() {
+        let (reported, len) = if plan.has_report_filter() || entries.iter().any(|e| e.hidden) {
             let reported: Vec<bool> = entries
                 .iter()
                 .enumerate()
-                .map(|(i, e)| i >= roots && plan.reports(index, e.node))
+                .map(|(i, e)| i >= roots && !e.hidden && plan.reports(index, e.node))
                 .collect();
             let len = reported.iter().filter(|r| **r).count();
             (Some(reported), len)
@@ -553,6 +564,7 @@ fn seed(plan: &Plan, scratch: &mut Scratch, state: ImpactState) -> Vec<Entry> {
                 distance: 0,
                 meta: EdgeMeta::ROOT,
                 state,
+                hidden: false,
             });
         }
     }
@@ -588,10 +600,12 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
         }
         for i in index.up.range(from.node) {
             let (node, meta) = (targets[i], metas[i]);
-            if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
+            if !plan.follows(meta) {
                 continue;
             }
-            if meta.member() {
+            // A down member counts towards its group even when the group is
+            // already down, so that the group's figures are complete.
+            let quorum_holds = meta.member() && {
                 let slot = index.group_slot[node as usize];
                 let down = scratch.member_down(slot);
                 if down == 1 {
@@ -602,9 +616,10 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
                         meta,
                     });
                 }
-                if down <= index.groups[slot as usize].tolerance {
-                    continue;
-                }
+                down <= index.groups[slot as usize].tolerance
+            };
+            if quorum_holds || scratch.seen(node) || plan.stops(index, node) {
+                continue;
             }
             scratch.mark(node);
             entries.push(Entry {
@@ -613,6 +628,7 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
                 distance: from.distance + 1,
                 meta,
                 state: ImpactState::Down,
+                hidden: false,
             });
         }
     }
@@ -638,6 +654,7 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
                     distance: seed.distance,
                     meta: seed.meta,
                     state: ImpactState::Degraded,
+                    hidden: false,
                 });
             }
         }
@@ -660,6 +677,7 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
                     distance: from.distance + 1,
                     meta,
                     state: ImpactState::Degraded,
+                    hidden: false,
                 });
             }
         }
@@ -689,71 +707,66 @@ fn group_outcomes(index: &Index, scratch: &Scratch, entries: &[Entry]) -> Vec<(u
 fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
     let mut entries = seed(plan, scratch, ImpactState::Failed);
     let (targets, metas) = (index.down.targets(), index.down.metas());
-    // `edges`: `Some(false)` crosses only non-membership edges, `Some(true)`
-    // only membership edges, `None` every edge.
-    let mut expand =
-        |entries: &mut Vec<Entry>, at: usize, edges: Option<bool>, state: ImpactState| {
-            let from = entries[at];
-            if from.distance >= plan.max_depth {
-                return;
-            }
-            let pred = entry_index(&entries[..at]);
-            for i in index.down.range(from.node) {
-                let (node, meta) = (targets[i], metas[i]);
-                if edges.is_some_and(|member| meta.member() != member) {
-                    continue;
-                }
-                if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
-                    continue;
-                }
-                scratch.mark(node);
-                entries.push(Entry {
-                    node,
-                    pred,
-                    distance: from.distance + 1,
-                    meta,
-                    state,
-                });
-            }
-        };
-
     // Phase 1: what the roots need through chains without a group.
     let mut head = 0;
     while head < entries.len() {
-        expand(&mut entries, head, Some(false), ImpactState::Required);
+        let from = entries[head];
+        let pred = entry_index(&entries[..head]);
         head += 1;
+        if from.distance >= plan.max_depth {
+            continue;
+        }
+        for i in index.down.range(from.node) {
+            let (node, meta) = (targets[i], metas[i]);
+            if meta.member() || scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node)
+            {
+                continue;
+            }
+            scratch.mark(node);
+            entries.push(Entry {
+                node,
+                pred,
+                distance: from.distance + 1,
+                meta,
+                state: ImpactState::Required,
+                hidden: false,
+            });
+        }
     }
 
-    // Phase 2: what lies behind a group, level by level: phase-1 entries
-    // cross membership edges, phase-2 entries cross every edge.
-    let required = entries.len();
-    let (mut next_required, mut level_start) = (0, required);
-    loop {
-        let level = match (
-            entries
-                .get(next_required)
-                .filter(|_| next_required < required),
-            entries.get(level_start),
-        ) {
-            (Some(a), Some(b)) => a.distance.min(b.distance),
-            (Some(a), None) => a.distance,
-            (None, Some(b)) => b.distance,
-            (None, None) => break,
-        };
-        let level_end = entries.len();
-        while next_required < required && entries[next_required].distance == level {
-            expand(
-                &mut entries,
-                next_required,
-                Some(true),
-                ImpactState::BehindGroup,
-            );
-            next_required += 1;
+    // Phase 2: everything else, by a plain breadth-first walk over every
+    // edge from the roots, so that each item is found at its shortest
+    // distance. Required items on the way become hidden waypoints: they
+    // are reported once, by phase 1.
+    let roots = entries.iter().take_while(|e| e.pred == NONE).count();
+    for root in &entries[..roots] {
+        scratch.mark_second(root.node);
+    }
+    let mut head = 0;
+    let mut queue: Vec<u32> = (0..roots).map(|i| entry_index(&entries[..i])).collect();
+    while head < queue.len() {
+        let at = queue[head] as usize;
+        head += 1;
+        let from = entries[at];
+        if from.distance >= plan.max_depth {
+            continue;
         }
-        for at in level_start..level_end {
-            expand(&mut entries, at, None, ImpactState::BehindGroup);
+        for i in index.down.range(from.node) {
+            let (node, meta) = (targets[i], metas[i]);
+            if scratch.seen_second(node) || !plan.follows(meta) || plan.stops(index, node) {
+                continue;
+            }
+            scratch.mark_second(node);
+            queue.push(entry_index(&entries));
+            entries.push(Entry {
+                node,
+                pred: u32::try_from(at).unwrap_or(NONE),
+                distance: from.distance + 1,
+                meta,
+                state: ImpactState::BehindGroup,
+                hidden: scratch.seen(node),
+            });
         }
-        level_start = level_end;
     }
     entries
 }

@@ -157,6 +157,8 @@ impl<T: std::hash::Hash + Eq + Clone> Interner<T> {
 pub(crate) struct Scratch {
     epoch: u32,
     stamp: Vec<u32>,
+    /// A second visited set, for walks in two passes.
+    second: Vec<u32>,
     group_epoch: Vec<u32>,
     group_down: Vec<u32>,
 }
@@ -165,6 +167,7 @@ impl Scratch {
     fn begin(&mut self, nodes: usize, groups: usize) {
         if self.stamp.len() < nodes {
             self.stamp.resize(nodes, 0);
+            self.second.resize(nodes, 0);
         }
         if self.group_epoch.len() < groups {
             self.group_epoch.resize(groups, 0);
@@ -173,6 +176,7 @@ impl Scratch {
         self.epoch = self.epoch.wrapping_add(1);
         if self.epoch == 0 {
             self.stamp.fill(0);
+            self.second.fill(0);
             self.group_epoch.fill(0);
             self.epoch = 1;
         }
@@ -186,6 +190,16 @@ impl Scratch {
     #[inline]
     pub(crate) fn mark(&mut self, node: u32) {
         self.stamp[node as usize] = self.epoch;
+    }
+
+    #[inline]
+    pub(crate) fn seen_second(&self, node: u32) -> bool {
+        self.second[node as usize] == self.epoch
+    }
+
+    #[inline]
+    pub(crate) fn mark_second(&mut self, node: u32) {
+        self.second[node as usize] = self.epoch;
     }
 
     /// Counts one more down member of group `slot` and returns the count.

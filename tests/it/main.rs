@@ -1,5 +1,6 @@
 //! Integration tests for itam-cmdb.
 
+mod graph;
 mod ids;
 mod money;
 mod registers;

@@ -874,3 +874,74 @@ fn snapshots_in_another_format_are_refused() {
     ];
     assert_refused(cases, true);
 }
+
+/// Rewrites the first occurrence of `from` in the sample's JSON snapshot.
+fn sample_json_with(from: &str, to: &str) -> String {
+    let json = serde_json::to_string(&itam_cmdb::sample::estate()).unwrap();
+    assert!(json.contains(from), "{from} not in the snapshot");
+    json.replacen(from, to, 1)
+}
+
+#[test]
+fn the_graph_round_trips_and_answers_the_same() {
+    use itam_cmdb::sample;
+    let estate = sample::estate();
+    let json = serde_json::to_string(&estate).unwrap();
+    let back: Estate = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, estate);
+    assert_eq!(serde_json::to_string(&back).unwrap(), json);
+    let before = estate.cmdb().blast_radius(id(sample::PAYMENTS_DB)).unwrap();
+    let after = back.cmdb().blast_radius(id(sample::PAYMENTS_DB)).unwrap();
+    let render = |impact: &itam_cmdb::Impact<'_>| {
+        impact
+            .iter()
+            .map(|item| format!("{} {} {}", item.state(), item.distance(), item.path()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(render(&before), render(&after));
+    assert_eq!(
+        back.cmdb().quorum(sample::CHECKOUT_POOL),
+        estate.cmdb().quorum(sample::CHECKOUT_POOL)
+    );
+}
+
+#[test]
+fn broken_graph_snapshots_are_refused() {
+    let cases = [
+        (
+            r#""source":"svc-payments","kind":"depends_on","target":"lb-pay-euw2""#,
+            r#""source":"svc-payments","kind":"depends_on","target":"ghost""#,
+            "unknown configuration item `ghost`",
+        ),
+        (
+            r#""source":"svc-payments","kind":"depends_on","target":"lb-pay-euw2""#,
+            r#""source":"svc-payments","kind":"depends_on","target":"svc-payments""#,
+            "configuration item `svc-payments` cannot be related to itself",
+        ),
+        (
+            r#""source":"lb-pay-euw2","kind":"depends_on","target":"app-payment-api""#,
+            r#""source":"svc-payments","kind":"depends_on","target":"lb-pay-euw2""#,
+            "duplicate relationship svc-payments -[depends on]-> lb-pay-euw2",
+        ),
+        (
+            r#""pool-checkout":{"at_least":1}"#,
+            r#""pool-checkout":{"at_least":3}"#,
+            "invalid quorum for group `pool-checkout`: needs 3 members up but the group has 2",
+        ),
+        (
+            r#""pool-checkout":{"at_least":1}"#,
+            r#""pool-checkout":{"percent":120}"#,
+            "percentage 120 is not between 1 and 100",
+        ),
+        (
+            r#""kind":"depends_on""#,
+            r#""kind":"depends on""#,
+            "unknown variant",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let json = sample_json_with(from, to);
+        let err = serde_json::from_str::<Estate>(&json).unwrap_err();
+        assert!(err.to_string().contains(expected), "{to}: {err}");
+    }
+}

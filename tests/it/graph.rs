@@ -1,0 +1,1588 @@
+//! The dependency graph's queries against a naive reference: blast radius,
+//! dependencies and reachability on random small graphs with cycles and
+//! redundancy groups, before and after writes; then hand-made cases for the
+//! direction of each kind and for quorums.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::sync::LazyLock;
+
+use itam_cmdb::{
+    Batch, Error, Estate, Impact, ImpactQuery, ImpactState, Path, Propagation, Quorum,
+    RelationKind, Relationship, ResourceId,
+};
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+
+use crate::util::{ci, id};
+
+// ---------------------------------------------------------------------------
+// The reference
+// ---------------------------------------------------------------------------
+
+/// A kind the generator draws, and which way failure travels along
+/// `a -[kind]-> b`, written out here rather than asked of the crate.
+struct KindSpec {
+    kind: RelationKind,
+    /// b's failure impacts a.
+    to_source: bool,
+    /// a's failure impacts b.
+    to_target: bool,
+}
+
+/// The number of kinds in [`KINDS`].
+const KIND_COUNT: usize = 12;
+
+/// The index of `MemberOf` in [`KINDS`].
+const MEMBER_OF: usize = 3;
+
+static KINDS: LazyLock<Vec<KindSpec>> = LazyLock::new(|| {
+    let custom = |name, propagation| RelationKind::custom(name, propagation).unwrap();
+    let spec = |kind, to_source, to_target| KindSpec {
+        kind,
+        to_source,
+        to_target,
+    };
+    let kinds = vec![
+        spec(RelationKind::DependsOn, true, false),
+        spec(RelationKind::RunsOn, true, false),
+        spec(RelationKind::Contains, false, true),
+        spec(RelationKind::MemberOf, false, true),
+        spec(RelationKind::ConnectsTo(Propagation::Both), true, true),
+        spec(
+            RelationKind::ConnectsTo(Propagation::SourceToTarget),
+            false,
+            true,
+        ),
+        spec(RelationKind::Manages, false, false),
+        spec(RelationKind::ComposedOf, true, false),
+        spec(
+            custom("feeds from", Propagation::TargetToSource),
+            true,
+            false,
+        ),
+        spec(
+            custom("replicates to", Propagation::SourceToTarget),
+            false,
+            true,
+        ),
+        spec(custom("mirrors", Propagation::Both), true, true),
+        spec(custom("audits", Propagation::Never), false, false),
+    ];
+    assert_eq!(kinds.len(), KIND_COUNT);
+    assert_eq!(kinds[MEMBER_OF].kind, RelationKind::MemberOf);
+    kinds
+});
+
+fn kind_index(kind: &RelationKind) -> usize {
+    KINDS
+        .iter()
+        .position(|spec| &spec.kind == kind)
+        .unwrap_or_else(|| panic!("`{kind:?}` is not a generated kind"))
+}
+
+/// A quorum, mirrored so that the reference computes `needed` itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Q {
+    AtLeast(u32),
+    Percent(u8),
+}
+
+impl Q {
+    fn quorum(self) -> Quorum {
+        match self {
+            Self::AtLeast(k) => Quorum::AtLeast(k),
+            Self::Percent(p) => Quorum::Percent(p),
+        }
+    }
+
+    fn needed(self, members: u32) -> u32 {
+        match self {
+            Self::AtLeast(k) => k,
+            Self::Percent(p) => (members * u32::from(p)).div_ceil(100),
+        }
+    }
+}
+
+/// `from`'s failure impacts `to` through a relationship of `kind` (an index
+/// into [`KINDS`]).
+#[derive(Debug, Clone, Copy)]
+struct Arc {
+    from: usize,
+    to: usize,
+    kind: usize,
+}
+
+impl Arc {
+    /// A member's failure reaching its group.
+    fn member(self) -> bool {
+        self.kind == MEMBER_OF
+    }
+
+    fn reversed(self) -> Self {
+        Self {
+            from: self.to,
+            to: self.from,
+            kind: self.kind,
+        }
+    }
+}
+
+/// A redundancy group as the reference sees it.
+#[derive(Debug, Clone)]
+struct Group {
+    members: Vec<usize>,
+    needed: u32,
+}
+
+impl Group {
+    fn size(&self) -> u32 {
+        u32::try_from(self.members.len()).unwrap()
+    }
+
+    fn tolerance(&self) -> u32 {
+        self.size().saturating_sub(self.needed)
+    }
+
+    fn down(&self, down: &[bool]) -> u32 {
+        let count = self.members.iter().filter(|&&m| down[m]).count();
+        u32::try_from(count).unwrap()
+    }
+}
+
+/// The estate as plain vectors: node `i` is named `names[i]`.
+#[derive(Debug, Clone)]
+struct Model {
+    names: Vec<String>,
+    alive: Vec<bool>,
+    /// `(source, kind, target)`: no repeats, no self-relationships.
+    edges: Vec<(usize, usize, usize)>,
+    quorums: Vec<Option<Q>>,
+}
+
+impl Model {
+    fn new(cis: usize) -> Self {
+        Self {
+            names: (0..cis).map(|i| format!("n{i}")).collect(),
+            alive: vec![true; cis],
+            edges: Vec::new(),
+            quorums: vec![None; cis],
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    fn node(&self, name: &str) -> usize {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("unknown node {name}"))
+    }
+
+    fn living(&self) -> Vec<usize> {
+        (0..self.len()).filter(|&v| self.alive[v]).collect()
+    }
+
+    fn insert(&mut self) -> usize {
+        self.names.push(format!("x{}", self.names.len()));
+        self.alive.push(true);
+        self.quorums.push(None);
+        self.len() - 1
+    }
+
+    /// Returns whether the relationship is new.
+    fn relate(&mut self, source: usize, kind: usize, target: usize) -> bool {
+        let edge = (source, kind, target);
+        let new = !self.edges.contains(&edge);
+        if new {
+            self.edges.push(edge);
+        }
+        new
+    }
+
+    fn remove(&mut self, node: usize) {
+        self.alive[node] = false;
+        self.quorums[node] = None;
+        self.edges.retain(|&(s, _, t)| s != node && t != node);
+    }
+
+    /// Every arc along which failure travels, member edges included.
+    fn arcs(&self) -> Vec<Arc> {
+        let mut arcs = Vec::new();
+        for &(s, kind, t) in &self.edges {
+            if KINDS[kind].to_source {
+                arcs.push(Arc {
+                    from: t,
+                    to: s,
+                    kind,
+                });
+            }
+            if KINDS[kind].to_target {
+                arcs.push(Arc {
+                    from: s,
+                    to: t,
+                    kind,
+                });
+            }
+        }
+        arcs
+    }
+
+    fn members(&self, group: usize) -> Vec<usize> {
+        self.edges
+            .iter()
+            .filter(|&&(_, kind, t)| kind == MEMBER_OF && t == group)
+            .map(|&(s, _, _)| s)
+            .collect()
+    }
+
+    /// Distinct targets of membership relationships, ascending.
+    fn member_targets(&self) -> Vec<usize> {
+        let targets: BTreeSet<usize> = self
+            .edges
+            .iter()
+            .filter(|&&(_, kind, _)| kind == MEMBER_OF)
+            .map(|&(_, _, t)| t)
+            .collect();
+        targets.into_iter().collect()
+    }
+
+    /// The group `node` is, if it is one: it has members or a quorum.
+    fn group(&self, node: usize) -> Option<Group> {
+        let members = self.members(node);
+        if members.is_empty() && self.quorums[node].is_none() {
+            return None;
+        }
+        let size = u32::try_from(members.len()).unwrap();
+        let needed = self.quorums[node].map_or(size, |q| q.needed(size));
+        Some(Group { members, needed })
+    }
+
+    fn relationships(&self) -> HashSet<Relationship> {
+        self.edges
+            .iter()
+            .map(|&(s, kind, t)| self.relationship(s, kind, t))
+            .collect()
+    }
+
+    fn relationship(&self, source: usize, kind: usize, target: usize) -> Relationship {
+        Relationship::new(
+            id(&self.names[source]),
+            KINDS[kind].kind.clone(),
+            id(&self.names[target]),
+        )
+    }
+
+    fn names<'a>(&self, nodes: impl IntoIterator<Item = &'a usize>) -> Vec<&str> {
+        nodes.into_iter().map(|&v| self.names[v].as_str()).collect()
+    }
+}
+
+const FAR: u32 = u32::MAX;
+
+/// The blast radius by the book: least fixpoints over the whole graph, then
+/// shortest activation distances by Bellman-Ford relaxation. Roots are
+/// `(Failed, 0)`.
+fn reference_blast(model: &Model, roots: &[usize]) -> Vec<Option<(ImpactState, u32)>> {
+    let n = model.len();
+    let arcs = model.arcs();
+    let groups: Vec<(usize, Group)> = (0..n)
+        .filter_map(|g| model.group(g).map(|group| (g, group)))
+        .collect();
+    let is_root = |v: usize| roots.contains(&v);
+
+    // Failed or down: the least fixpoint.
+    let mut down = vec![false; n];
+    for &r in roots {
+        down[r] = true;
+    }
+    loop {
+        let before = down.clone();
+        for a in arcs.iter().filter(|a| !a.member()) {
+            if down[a.from] {
+                down[a.to] = true;
+            }
+        }
+        for (g, group) in &groups {
+            if group.down(&down) > group.tolerance() {
+                down[*g] = true;
+            }
+        }
+        if down == before {
+            break;
+        }
+    }
+
+    // Degraded: the least fixpoint over what is not down.
+    let mut degraded = vec![false; n];
+    loop {
+        let before = degraded.clone();
+        for (g, group) in &groups {
+            if !down[*g] && group.down(&down) > 0 {
+                degraded[*g] = true;
+            }
+        }
+        for a in &arcs {
+            if degraded[a.from] && !down[a.to] {
+                degraded[a.to] = true;
+            }
+        }
+        if degraded == before {
+            break;
+        }
+    }
+
+    let mut distance = vec![FAR; n];
+    for &r in roots {
+        distance[r] = 0;
+    }
+    relax(&mut distance, |distance| {
+        let mut best = vec![FAR; n];
+        for a in arcs.iter().filter(|a| !a.member() && !is_root(a.to)) {
+            best[a.to] = best[a.to].min(distance[a.from].saturating_add(1));
+        }
+        for (g, group) in groups.iter().filter(|(g, _)| !is_root(*g)) {
+            let mut known: Vec<u32> = group
+                .members
+                .iter()
+                .map(|&m| distance[m])
+                .filter(|&d| d != FAR)
+                .collect();
+            known.sort_unstable();
+            if let Some(&d) = known.get(group.tolerance() as usize) {
+                best[*g] = best[*g].min(d + 1);
+            }
+        }
+        best
+    });
+
+    let mut degraded_distance = vec![FAR; n];
+    relax(&mut degraded_distance, |dd| {
+        let mut best = vec![FAR; n];
+        for (g, group) in groups.iter().filter(|(g, _)| degraded[*g]) {
+            for &m in group.members.iter().filter(|&&m| down[m]) {
+                best[*g] = best[*g].min(distance[m] + 1);
+            }
+        }
+        for a in arcs.iter().filter(|a| degraded[a.from] && degraded[a.to]) {
+            best[a.to] = best[a.to].min(dd[a.from].saturating_add(1));
+        }
+        best
+    });
+
+    (0..n)
+        .map(|v| {
+            if is_root(v) {
+                Some((ImpactState::Failed, 0))
+            } else if down[v] {
+                assert_ne!(distance[v], FAR, "reference: down node without distance");
+                Some((ImpactState::Down, distance[v]))
+            } else if degraded[v] {
+                assert_ne!(degraded_distance[v], FAR, "reference: degraded node");
+                Some((ImpactState::Degraded, degraded_distance[v]))
+            } else {
+                assert_eq!(distance[v], FAR, "reference: distance for an up node");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Lowers `distance` towards `candidates(distance)` until nothing changes.
+fn relax(distance: &mut [u32], candidates: impl Fn(&[u32]) -> Vec<u32>) {
+    loop {
+        let best = candidates(distance);
+        let mut changed = false;
+        for (d, b) in distance.iter_mut().zip(best) {
+            if b < *d {
+                *d = b;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// A textbook breadth-first search over `arcs`: the distance of every node
+/// reached from `roots` (roots at 0), never entering a stopped node nor
+/// going deeper than `max_depth`.
+fn bfs(
+    n: usize,
+    arcs: &[Arc],
+    roots: &[usize],
+    max_depth: Option<u32>,
+    stopped: &[bool],
+) -> Vec<Option<u32>> {
+    let mut distance = vec![None; n];
+    let mut queue = VecDeque::new();
+    for &r in roots {
+        if distance[r].is_none() {
+            distance[r] = Some(0);
+            queue.push_back(r);
+        }
+    }
+    while let Some(u) = queue.pop_front() {
+        let d = distance[u].unwrap();
+        if max_depth.is_some_and(|max| d >= max) {
+            continue;
+        }
+        for a in arcs.iter().filter(|a| a.from == u) {
+            if !stopped[a.to] && distance[a.to].is_none() {
+                distance[a.to] = Some(d + 1);
+                queue.push_back(a.to);
+            }
+        }
+    }
+    distance
+}
+
+// ---------------------------------------------------------------------------
+// Generation and set-up
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct GroupSpec {
+    pick: usize,
+    percent: bool,
+    amount: u32,
+    list_members: bool,
+    /// Raw picks of members that join when the quorum is declared.
+    joining: Vec<usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Spec {
+    cis: usize,
+    /// `(source, kind, target)`, repeats and self-relationships included
+    /// (the latter are skipped).
+    relations: Vec<(usize, usize, usize)>,
+    groups: Vec<GroupSpec>,
+    roots: Vec<usize>,
+}
+
+/// Any kind, with `MemberOf` four times as likely as each other.
+fn kind() -> impl Strategy<Value = usize> + Clone {
+    (0..KIND_COUNT + 3).prop_map(|k| if k >= KIND_COUNT { MEMBER_OF } else { k })
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    let group = (
+        any::<usize>(),
+        any::<bool>(),
+        any::<u32>(),
+        any::<bool>(),
+        prop::collection::vec(any::<usize>(), 0..6),
+    )
+        .prop_map(|(pick, percent, amount, list_members, joining)| GroupSpec {
+            pick,
+            percent,
+            amount,
+            list_members,
+            joining,
+        });
+    (2..=40usize).prop_flat_map(move |cis| {
+        let relation = (0..cis, kind(), 0..cis);
+        (
+            // Sparse graphs as often as dense ones.
+            prop_oneof![
+                prop::collection::vec(relation.clone(), 0..=cis),
+                prop::collection::vec(relation, 0..120),
+            ],
+            prop::collection::vec(group.clone(), 0..8),
+            prop::collection::vec(0..cis, 1..=4),
+        )
+            .prop_map(move |(relations, groups, roots)| Spec {
+                cis,
+                relations,
+                groups,
+                roots,
+            })
+    })
+}
+
+/// Builds the estate in one batch, and its reference.
+fn build(spec: &Spec) -> (Estate, Model) {
+    let mut model = Model::new(spec.cis);
+    let mut batch = Batch::new();
+    for name in &model.names {
+        batch.insert_ci(ci(name));
+    }
+    for &(s, kind, t) in &spec.relations {
+        if s != t {
+            let r = model.relationship(s, kind, t);
+            batch.relate(r.source().clone(), r.kind().clone(), r.target().clone());
+            model.relate(s, kind, t);
+        }
+    }
+    for g in &spec.groups {
+        let targets = model.member_targets();
+        let group = if g.pick % 4 != 0 && !targets.is_empty() {
+            targets[g.pick / 4 % targets.len()]
+        } else {
+            g.pick / 4 % spec.cis
+        };
+        let mut listed = if g.list_members {
+            model.members(group)
+        } else {
+            Vec::new()
+        };
+        for &pick in &g.joining {
+            let member = pick % spec.cis;
+            if member != group {
+                model.relate(member, MEMBER_OF, group);
+                listed.push(member);
+            }
+        }
+        let members = model.members(group).len();
+        let quorum = if g.percent || members == 0 {
+            Q::Percent(u8::try_from(1 + g.amount % 100).unwrap())
+        } else {
+            Q::AtLeast(1 + g.amount % u32::try_from(members).unwrap())
+        };
+        batch.define_group(
+            id(&model.names[group]),
+            quorum.quorum(),
+            listed.iter().map(|&m| id(&model.names[m])),
+        );
+        model.quorums[group] = Some(quorum);
+    }
+    let mut estate = Estate::new();
+    estate.apply(batch).expect("a valid batch");
+    (estate, model)
+}
+
+/// The roots of a spec, in query order (repeats kept).
+fn roots_of(spec: &Spec) -> Vec<usize> {
+    spec.roots.iter().map(|&r| r % spec.cis).collect()
+}
+
+fn dedup(nodes: &[usize]) -> Vec<usize> {
+    let mut seen = Vec::new();
+    for &v in nodes {
+        if !seen.contains(&v) {
+            seen.push(v);
+        }
+    }
+    seen
+}
+
+/// The walk options of a query.
+#[derive(Debug, Clone, Default)]
+struct Options {
+    max_depth: Option<u32>,
+    /// Raw picks of items to stop at; roots and dead items are skipped.
+    stop: Vec<usize>,
+    /// Kinds to follow; empty follows every kind.
+    follow: Vec<usize>,
+}
+
+fn options() -> impl Strategy<Value = Options> {
+    (
+        prop::option::of(0..6u32),
+        prop::collection::vec(any::<usize>(), 0..4),
+        prop_oneof![Just(Vec::new()), prop::collection::vec(kind(), 1..4)],
+    )
+        .prop_map(|(max_depth, stop, follow)| Options {
+            max_depth,
+            stop,
+            follow,
+        })
+}
+
+impl Options {
+    fn stopped(&self, model: &Model, roots: &[usize]) -> Vec<bool> {
+        let mut stopped = vec![false; model.len()];
+        for &pick in &self.stop {
+            let v = pick % model.len();
+            if model.alive[v] && !roots.contains(&v) {
+                stopped[v] = true;
+            }
+        }
+        stopped
+    }
+
+    fn follows(&self, kind: usize) -> bool {
+        self.follow.is_empty() || self.follow.contains(&kind)
+    }
+
+    fn query(&self, model: &Model, roots: &[usize]) -> ImpactQuery {
+        let mut query = ImpactQuery::scenario(roots.iter().map(|&r| id(&model.names[r])));
+        if let Some(depth) = self.max_depth {
+            query = query.max_depth(depth);
+        }
+        let stopped = self.stopped(model, roots);
+        for v in (0..model.len()).filter(|&v| stopped[v]) {
+            query = query.stop_at(id(&model.names[v]));
+        }
+        for &kind in &self.follow {
+            query = query.follow(KINDS[kind].kind.clone());
+        }
+        query
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Checks of the crate against the reference
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Each step's item is impacted by the previous one's failure.
+    Impact,
+    /// Each step's item is one the previous one depends on.
+    Depends,
+}
+
+/// Checks that `path` is a chain of real relationships, each walked in a
+/// direction failure travels, with no repeated item; returns its nodes.
+fn path_nodes(
+    path: &Path<'_>,
+    model: &Model,
+    relationships: &HashSet<Relationship>,
+    walk: Walk,
+) -> Result<Vec<usize>, TestCaseError> {
+    let steps = path.steps();
+    prop_assert!(!steps.is_empty(), "an empty path");
+    prop_assert!(steps[0].kind().is_none(), "{path}: the root has a kind");
+    let mut nodes = vec![model.node(steps[0].id().as_str())];
+    for pair in steps.windows(2) {
+        let (prev, this) = (pair[0], pair[1]);
+        let Some(kind) = this.kind() else {
+            return Err(TestCaseError::fail(format!("{path}: a step without kind")));
+        };
+        let (source, target) = if this.forward() {
+            (prev.id(), this.id())
+        } else {
+            (this.id(), prev.id())
+        };
+        let relationship = Relationship::new(source.clone(), kind.clone(), target.clone());
+        prop_assert!(
+            relationships.contains(&relationship),
+            "{path}: {relationship} is not in the estate"
+        );
+        let spec = &KINDS[kind_index(kind)];
+        let travels = match (walk, this.forward()) {
+            (Walk::Impact, true) | (Walk::Depends, false) => spec.to_target,
+            (Walk::Impact, false) | (Walk::Depends, true) => spec.to_source,
+        };
+        prop_assert!(travels, "{path}: failure does not travel along {kind}");
+        let node = model.node(this.id().as_str());
+        prop_assert!(!nodes.contains(&node), "{path}: repeats {}", this.id());
+        nodes.push(node);
+    }
+    Ok(nodes)
+}
+
+/// Everything observable about an impact, as text.
+fn fingerprint(impact: &Impact<'_>) -> Vec<String> {
+    let roots = impact.roots().map(ToString::to_string);
+    let items = impact.iter().map(|item| {
+        format!(
+            "{} {} {} [{}] {:?}",
+            item.id(),
+            item.state(),
+            item.distance(),
+            item.path(),
+            item.group().map(|g| g.to_string())
+        )
+    });
+    roots.chain(items).collect()
+}
+
+/// Checks that the estate holds exactly the model's relationships and groups.
+fn check_estate(estate: &Estate, model: &Model) -> Result<(), TestCaseError> {
+    let cmdb = estate.cmdb();
+    let got: HashSet<Relationship> = cmdb.relationships().collect();
+    prop_assert_eq!(cmdb.relationship_count(), got.len());
+    prop_assert_eq!(got, model.relationships());
+    prop_assert_eq!(cmdb.len(), model.living().len());
+    for v in model.living() {
+        let name = &model.names[v];
+        let members: BTreeSet<&str> = cmdb.members(name).map(ResourceId::as_str).collect();
+        let want: BTreeSet<&str> = model.names(&model.members(v)).into_iter().collect();
+        prop_assert_eq!(members, want, "members of {}", name);
+        prop_assert_eq!(cmdb.quorum(name), model.quorums[v].map(Q::quorum));
+    }
+    Ok(())
+}
+
+/// Checks the blast radius of `roots` against the reference.
+fn check_blast(estate: &Estate, model: &Model, roots: &[usize]) -> Result<(), TestCaseError> {
+    let cmdb = estate.cmdb();
+    let query = ImpactQuery::scenario(roots.iter().map(|&r| id(&model.names[r])));
+    let impact = cmdb.blast_radius(&query).unwrap();
+    let expected = reference_blast(model, roots);
+
+    let listed: Vec<&str> = impact.roots().map(ResourceId::as_str).collect();
+    prop_assert_eq!(listed, model.names(&dedup(roots)));
+
+    let items: Vec<(usize, ImpactState, u32)> = impact
+        .iter()
+        .map(|item| {
+            let node = model.node(item.id().as_str());
+            (node, item.state(), item.distance())
+        })
+        .collect();
+    let got: BTreeMap<&str, ImpactState> = items
+        .iter()
+        .map(|&(v, state, _)| (model.names[v].as_str(), state))
+        .collect();
+    let want: BTreeMap<&str, ImpactState> = expected
+        .iter()
+        .enumerate()
+        .filter_map(|(v, e)| e.map(|(state, _)| (model.names[v].as_str(), state)))
+        .filter(|&(_, state)| state != ImpactState::Failed)
+        .collect();
+    prop_assert_eq!(got.len(), items.len(), "an item is listed twice");
+    prop_assert_eq!(&got, &want);
+    prop_assert_eq!(impact.len(), items.len());
+    prop_assert_eq!(impact.is_empty(), items.is_empty());
+    prop_assert_eq!(
+        impact.down().count(),
+        got.values().filter(|s| **s == ImpactState::Down).count()
+    );
+
+    for &(v, state, distance) in &items {
+        prop_assert_eq!(
+            Some((state, distance)),
+            expected[v],
+            "distance of {}",
+            model.names[v]
+        );
+    }
+    // Down items nearest first, then degraded items nearest first.
+    let order: Vec<(bool, u32)> = items
+        .iter()
+        .map(|&(_, state, d)| (state == ImpactState::Degraded, d))
+        .collect();
+    prop_assert!(
+        order.windows(2).all(|w| w[0] <= w[1]),
+        "out of order: {:?}",
+        fingerprint(&impact)
+    );
+
+    check_blast_items(&impact, model, roots, &expected)?;
+
+    let again = cmdb.blast_radius(&query).unwrap();
+    prop_assert_eq!(fingerprint(&impact), fingerprint(&again));
+    Ok(())
+}
+
+/// Checks each blast radius item's path and group outcome.
+fn check_blast_items(
+    impact: &Impact<'_>,
+    model: &Model,
+    roots: &[usize],
+    expected: &[Option<(ImpactState, u32)>],
+) -> Result<(), TestCaseError> {
+    let relationships = model.relationships();
+    let is_down = |v: usize| {
+        matches!(
+            expected[v],
+            Some((ImpactState::Failed | ImpactState::Down, _))
+        )
+    };
+    let down: Vec<bool> = (0..model.len()).map(is_down).collect();
+    for item in impact.iter() {
+        let path = item.path();
+        let nodes = path_nodes(&path, model, &relationships, Walk::Impact)?;
+        let node = model.node(item.id().as_str());
+        prop_assert!(roots.contains(&nodes[0]), "{path}: not from a root");
+        prop_assert_eq!(nodes.last(), Some(&node), "{}: not to the item", path);
+        prop_assert_eq!(path.hops(), item.distance() as usize, "{}", path);
+        for &v in &nodes[..nodes.len() - 1] {
+            prop_assert!(
+                is_down(v) || item.state() == ImpactState::Degraded,
+                "{path}: a down item explained through {}",
+                model.names[v]
+            );
+        }
+        match model.group(node) {
+            None => prop_assert_eq!(item.group(), None, "{} is no group", item.id()),
+            Some(group) => {
+                let outcome = item.group();
+                prop_assert!(outcome.is_some(), "{} is a group", item.id());
+                let outcome = outcome.unwrap();
+                prop_assert_eq!(outcome.members(), group.size(), "{}", item.id());
+                prop_assert_eq!(outcome.needed(), group.needed, "{}", item.id());
+                // Every failed or down member counts, whatever the group's state.
+                let actual = group.down(&down);
+                prop_assert_eq!(outcome.down(), actual, "{}: {}", item.id(), outcome);
+                if item.state() == ImpactState::Degraded {
+                    // (A group left with fewer members than its quorum needs
+                    // never holds, yet is only down once a member fails.)
+                    let meetable = group.needed <= group.size();
+                    prop_assert!(outcome.holds() || !meetable, "{}: {}", item.id(), outcome);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks `reachable` against a breadth-first search.
+fn check_reach(
+    estate: &Estate,
+    model: &Model,
+    roots: &[usize],
+    options: &Options,
+) -> Result<(), TestCaseError> {
+    let query = options.query(model, roots);
+    let reach = estate.cmdb().reachable(&query).unwrap();
+    let arcs: Vec<Arc> = model
+        .arcs()
+        .into_iter()
+        .filter(|a| options.follows(a.kind))
+        .collect();
+    let stopped = options.stopped(model, roots);
+    let want = bfs(model.len(), &arcs, roots, options.max_depth, &stopped);
+
+    let got: Vec<usize> = reach.iter().map(|v| model.node(v.as_str())).collect();
+    prop_assert_eq!(reach.len(), got.len());
+    prop_assert_eq!(reach.is_empty(), got.is_empty());
+    let got_set: BTreeSet<&str> = model.names(&got).into_iter().collect();
+    let want_set: BTreeSet<&str> = (0..model.len())
+        .filter(|&v| want[v].is_some_and(|d| d > 0))
+        .map(|v| model.names[v].as_str())
+        .collect();
+    prop_assert_eq!(got_set.len(), got.len(), "an item is listed twice");
+    prop_assert_eq!(&got_set, &want_set);
+    let distances: Vec<u32> = got.iter().map(|&v| want[v].unwrap()).collect();
+    prop_assert!(
+        distances.windows(2).all(|w| w[0] <= w[1]),
+        "not breadth first: {:?}",
+        model.names(&got)
+    );
+    for name in &want_set {
+        prop_assert!(reach.contains(*name));
+    }
+    let again = estate.cmdb().reachable(&query).unwrap();
+    prop_assert!(reach.iter().eq(again.iter()));
+    Ok(())
+}
+
+/// Dependencies by the book: the roots' required items by a breadth-first
+/// search over non-membership arcs; every other item within reach by a
+/// plain breadth-first search over every arc, at its shortest distance.
+fn reference_dependencies(
+    model: &Model,
+    roots: &[usize],
+    options: &Options,
+) -> Vec<Option<(ImpactState, u32)>> {
+    let n = model.len();
+    let arcs = dependency_arcs(model, options);
+    let stopped = options.stopped(model, roots);
+    let plain: Vec<Arc> = arcs.iter().copied().filter(|a| !a.member()).collect();
+    let required = bfs(n, &plain, roots, options.max_depth, &stopped);
+    let all = bfs(n, &arcs, roots, options.max_depth, &stopped);
+    (0..n)
+        .map(|v| match (required[v], all[v]) {
+            _ if roots.contains(&v) => Some((ImpactState::Failed, 0)),
+            (Some(d), _) => Some((ImpactState::Required, d)),
+            (None, None) => None,
+            (None, Some(d)) => Some((ImpactState::BehindGroup, d)),
+        })
+        .collect()
+}
+
+/// The arcs from an item to what it depends on: failure arcs reversed,
+/// restricted to the followed kinds.
+fn dependency_arcs(model: &Model, options: &Options) -> Vec<Arc> {
+    model
+        .arcs()
+        .into_iter()
+        .filter(|a| options.follows(a.kind))
+        .map(Arc::reversed)
+        .collect()
+}
+
+/// Checks `dependencies` against the reference.
+fn check_dependencies(
+    estate: &Estate,
+    model: &Model,
+    roots: &[usize],
+    options: &Options,
+) -> Result<(), TestCaseError> {
+    let cmdb = estate.cmdb();
+    let query = options.query(model, roots);
+    let needs = cmdb.dependencies(&query).unwrap();
+    let expected = reference_dependencies(model, roots, options);
+
+    let listed: Vec<&str> = needs.roots().map(ResourceId::as_str).collect();
+    prop_assert_eq!(listed, model.names(&dedup(roots)));
+    let got: BTreeMap<&str, (ImpactState, u32)> = needs
+        .iter()
+        .map(|item| (item.id().as_str(), (item.state(), item.distance())))
+        .collect();
+    let want: BTreeMap<&str, (ImpactState, u32)> = (0..model.len())
+        .filter_map(|v| expected[v].map(|e| (model.names[v].as_str(), e)))
+        .filter(|&(_, (state, _))| state != ImpactState::Failed)
+        .collect();
+    prop_assert_eq!(got.len(), needs.len(), "an item is listed twice");
+    prop_assert_eq!(&got, &want);
+    // Required items nearest first, then items behind a group nearest first.
+    let order: Vec<(bool, u32)> = needs
+        .iter()
+        .map(|item| (item.state() == ImpactState::BehindGroup, item.distance()))
+        .collect();
+    prop_assert!(
+        order.windows(2).all(|w| w[0] <= w[1]),
+        "out of order: {:?}",
+        fingerprint(&needs)
+    );
+    {
+        // Everything the roots depend on within the depth is listed, one way
+        // or the other.
+        let stopped = options.stopped(model, roots);
+        let all = bfs(
+            model.len(),
+            &dependency_arcs(model, options),
+            roots,
+            options.max_depth,
+            &stopped,
+        );
+        let reached: BTreeSet<&str> = (0..model.len())
+            .filter(|&v| all[v].is_some_and(|d| d > 0))
+            .map(|v| model.names[v].as_str())
+            .collect();
+        prop_assert_eq!(got.keys().copied().collect::<BTreeSet<_>>(), reached);
+    }
+    check_dependency_items(estate, &needs, model, roots, options)?;
+    let again = cmdb.dependencies(&query).unwrap();
+    prop_assert_eq!(fingerprint(&needs), fingerprint(&again));
+    Ok(())
+}
+
+/// Checks each dependency's path, and that a required item's failure alone
+/// takes its root down.
+fn check_dependency_items(
+    estate: &Estate,
+    needs: &Impact<'_>,
+    model: &Model,
+    roots: &[usize],
+    options: &Options,
+) -> Result<(), TestCaseError> {
+    let relationships = model.relationships();
+    let stopped = options.stopped(model, roots);
+    for item in needs.iter() {
+        let path = item.path();
+        let nodes = path_nodes(&path, model, &relationships, Walk::Depends)?;
+        prop_assert!(roots.contains(&nodes[0]), "{path}: not from a root");
+        prop_assert_eq!(nodes.last(), Some(&model.node(item.id().as_str())));
+        prop_assert_eq!(path.hops(), item.distance() as usize, "{}", path);
+        prop_assert!(nodes.iter().all(|&v| !stopped[v]), "{path}: walks a stop");
+        let through_group = path
+            .steps()
+            .iter()
+            .any(|s| s.kind() == Some(&RelationKind::MemberOf));
+        let state = if through_group {
+            ImpactState::BehindGroup
+        } else {
+            ImpactState::Required
+        };
+        prop_assert_eq!(item.state(), state, "{}", path);
+        if state == ImpactState::Required {
+            let blast = estate.cmdb().blast_radius(item.id()).unwrap();
+            let root = path.steps()[0].id();
+            prop_assert_eq!(
+                blast.get(root).map(|r| r.state()),
+                Some(ImpactState::Down),
+                "{} is required by {} ({}) but its failure does not take it down",
+                item.id(),
+                root,
+                path
+            );
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy)]
+enum Write {
+    /// Removes the relationship at this position (modulo the count).
+    Unrelate(usize),
+    /// Removes the living item at this position (modulo the count).
+    RemoveCi(usize),
+    /// Relates two living items (self-relationships must be refused).
+    Relate(usize, usize, usize),
+    /// Inserts a new item and relates it to a living one, either way.
+    InsertCi(usize, usize, bool),
+    /// Declares a quorum on a living item: a percentage, or at least some
+    /// of its members (one too many is refused first).
+    DefineGroup(usize, bool, u32),
+}
+
+fn write() -> impl Strategy<Value = Write> {
+    prop_oneof![
+        any::<usize>().prop_map(Write::Unrelate),
+        any::<usize>().prop_map(Write::RemoveCi),
+        (any::<usize>(), kind(), any::<usize>()).prop_map(|(s, k, t)| Write::Relate(s, k, t)),
+        (any::<usize>(), kind(), any::<bool>()).prop_map(|(a, k, f)| Write::InsertCi(a, k, f)),
+        (any::<usize>(), any::<bool>(), any::<u32>())
+            .prop_map(|(g, percent, amount)| Write::DefineGroup(g, percent, amount)),
+    ]
+}
+
+fn apply(estate: &mut Estate, model: &mut Model, write: Write) -> Result<(), TestCaseError> {
+    let living = model.living();
+    let pick = |i: usize| living[i % living.len()];
+    match write {
+        Write::Unrelate(i) => {
+            if model.edges.is_empty() {
+                return Ok(());
+            }
+            let (s, kind, t) = model.edges[i % model.edges.len()];
+            let r = model.relationship(s, kind, t);
+            prop_assert!(
+                estate
+                    .unrelate(r.source(), r.kind().clone(), r.target())
+                    .unwrap()
+            );
+            prop_assert!(
+                !estate
+                    .unrelate(r.source(), r.kind().clone(), r.target())
+                    .unwrap()
+            );
+            model.edges.retain(|&e| e != (s, kind, t));
+        }
+        Write::RemoveCi(i) => {
+            if living.len() <= 1 {
+                return Ok(());
+            }
+            let v = pick(i);
+            let removed = estate.remove_ci(&id(&model.names[v])).unwrap();
+            prop_assert_eq!(removed.id().as_str(), model.names[v].as_str());
+            model.remove(v);
+        }
+        Write::Relate(s, kind, t) => {
+            let (s, t) = (pick(s), pick(t));
+            let r = model.relationship(s, kind, t);
+            let result = estate.relate(r.source(), r.kind().clone(), r.target());
+            if s == t {
+                prop_assert_eq!(result, Err(Error::SelfRelationship(r.source().clone())));
+            } else {
+                prop_assert_eq!(result, Ok(model.relate(s, kind, t)));
+            }
+        }
+        Write::InsertCi(anchor, kind, forward) => {
+            let anchor = pick(anchor);
+            let new = model.insert();
+            estate.insert_ci(ci(&model.names[new])).unwrap();
+            let (s, t) = if forward {
+                (new, anchor)
+            } else {
+                (anchor, new)
+            };
+            let r = model.relationship(s, kind, t);
+            prop_assert!(
+                estate
+                    .relate(r.source(), r.kind().clone(), r.target())
+                    .unwrap()
+            );
+            model.relate(s, kind, t);
+        }
+        Write::DefineGroup(group, percent, amount) => {
+            let group = pick(group);
+            let members = u32::try_from(model.members(group).len()).unwrap();
+            let too_many = Quorum::AtLeast(members + 1);
+            let before = estate.clone();
+            let refused = estate.define_group(&id(&model.names[group]), too_many, []);
+            let invalid = matches!(refused, Err(Error::InvalidQuorum { .. }));
+            prop_assert!(invalid, "{too_many} accepted for {} members", members);
+            prop_assert_eq!(&*estate, &before);
+            let quorum = if percent || members == 0 {
+                Q::Percent(u8::try_from(1 + amount % 100).unwrap())
+            } else {
+                Q::AtLeast(1 + amount % members)
+            };
+            estate
+                .define_group(&id(&model.names[group]), quorum.quorum(), [])
+                .unwrap();
+            model.quorums[group] = Some(quorum);
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn blast_radius_matches_the_reference(spec in spec()) {
+        let (estate, model) = build(&spec);
+        check_estate(&estate, &model)?;
+        check_blast(&estate, &model, &roots_of(&spec))?;
+    }
+
+    #[test]
+    fn reachable_matches_a_breadth_first_search(spec in spec(), options in options()) {
+        let (estate, model) = build(&spec);
+        let roots = roots_of(&spec);
+        check_reach(&estate, &model, &roots, &Options::default())?;
+        check_reach(&estate, &model, &roots, &options)?;
+    }
+
+    #[test]
+    fn dependencies_match_the_reference(spec in spec(), options in options()) {
+        let (estate, model) = build(&spec);
+        let roots = roots_of(&spec);
+        check_dependencies(&estate, &model, &roots, &Options::default())?;
+        check_dependencies(&estate, &model, &roots, &options)?;
+    }
+
+    #[test]
+    fn queries_reflect_every_write(
+        spec in spec(),
+        writes in prop::collection::vec(write(), 1..5),
+    ) {
+        let (mut estate, mut model) = build(&spec);
+        let roots = roots_of(&spec);
+        // Warm the index so that a stale one would be noticed.
+        check_blast(&estate, &model, &roots)?;
+        for write in writes {
+            apply(&mut estate, &mut model, write)?;
+            check_estate(&estate, &model)?;
+            let living: Vec<usize> = roots.iter().copied().filter(|&r| model.alive[r]).collect();
+            if let Some(&gone) = roots.iter().find(|&&r| !model.alive[r]) {
+                let query = ImpactQuery::scenario(roots.iter().map(|&r| id(&model.names[r])));
+                let unknown = Error::UnknownCi(id(&model.names[gone]));
+                prop_assert_eq!(estate.cmdb().blast_radius(&query).unwrap_err(), unknown.clone());
+                prop_assert_eq!(estate.cmdb().dependencies(&query).unwrap_err(), unknown.clone());
+                prop_assert_eq!(estate.cmdb().reachable(&query).unwrap_err(), unknown);
+            }
+            if living.is_empty() {
+                continue;
+            }
+            check_blast(&estate, &model, &living)?;
+            check_reach(&estate, &model, &living, &Options::default())?;
+            check_dependencies(&estate, &model, &living, &Options::default())?;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Hand-made cases
+// ---------------------------------------------------------------------------
+
+/// `(id, state, distance, path)` of every item, in order.
+fn summary(impact: &Impact<'_>) -> Vec<(String, ImpactState, u32, String)> {
+    impact
+        .iter()
+        .map(|item| {
+            (
+                item.id().to_string(),
+                item.state(),
+                item.distance(),
+                item.path().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(
+    id: &str,
+    state: ImpactState,
+    distance: u32,
+    path: &str,
+) -> (String, ImpactState, u32, String) {
+    (id.to_owned(), state, distance, path.to_owned())
+}
+
+fn estate_of(cis: &[&str], relations: &[(&str, RelationKind, &str)]) -> Estate {
+    let mut batch = Batch::new();
+    for name in cis {
+        batch.insert_ci(ci(name));
+    }
+    for (source, kind, target) in relations {
+        batch.relate(id(source), kind.clone(), id(target));
+    }
+    let mut estate = Estate::new();
+    estate.apply(batch).unwrap();
+    estate
+}
+
+/// `web-1..3` in `web-pool` (needs 2 up); `shop` depends on the pool.
+fn pool() -> Estate {
+    let mut estate = estate_of(
+        &["web-pool", "web-1", "web-2", "web-3", "shop"],
+        &[("shop", RelationKind::DependsOn, "web-pool")],
+    );
+    estate
+        .define_group(
+            &id("web-pool"),
+            Quorum::AtLeast(2),
+            ["web-1", "web-2", "web-3"].map(id),
+        )
+        .unwrap();
+    estate
+}
+
+fn scenario(roots: &[&str]) -> ImpactQuery {
+    ImpactQuery::scenario(roots.iter().map(|r| id(r)))
+}
+
+#[test]
+fn a_pool_that_keeps_its_quorum_is_degraded() {
+    use ImpactState::Degraded;
+    let estate = pool();
+    let impact = estate.cmdb().blast_radius(id("web-1")).unwrap();
+    assert_eq!(
+        summary(&impact),
+        [
+            row("web-pool", Degraded, 1, "web-1 -[member of]-> web-pool"),
+            row(
+                "shop",
+                Degraded,
+                2,
+                "web-1 -[member of]-> web-pool <-[depends on]- shop"
+            ),
+        ]
+    );
+    let outcome = impact.get("web-pool").unwrap().group().unwrap();
+    assert!(outcome.holds());
+    assert_eq!(outcome.to_string(), "1 of 3 members down; needs 2 up, 2 up");
+    assert_eq!(impact.get("shop").unwrap().group(), None);
+}
+
+#[test]
+fn a_pool_that_loses_its_quorum_is_down() {
+    use ImpactState::Down;
+    let estate = pool();
+    let impact = estate
+        .cmdb()
+        .blast_radius(scenario(&["web-1", "web-2"]))
+        .unwrap();
+    assert_eq!(
+        summary(&impact),
+        [
+            row("web-pool", Down, 1, "web-2 -[member of]-> web-pool"),
+            row(
+                "shop",
+                Down,
+                2,
+                "web-2 -[member of]-> web-pool <-[depends on]- shop"
+            ),
+        ]
+    );
+    let outcome = impact.get("web-pool").unwrap().group().unwrap();
+    assert!(!outcome.holds());
+    assert_eq!(
+        outcome.to_string(),
+        "2 of 3 members down; needs 2 up, short by 1"
+    );
+    let roots: Vec<&str> = impact.roots().map(ResourceId::as_str).collect();
+    assert_eq!(roots, ["web-1", "web-2"]);
+}
+
+#[test]
+fn a_down_group_counts_every_down_member() {
+    let estate = pool();
+    let impact = estate
+        .cmdb()
+        .blast_radius(scenario(&["web-1", "web-2", "web-3"]))
+        .unwrap();
+    let outcome = impact.get("web-pool").unwrap().group().unwrap();
+    assert_eq!(
+        outcome.to_string(),
+        "3 of 3 members down; needs 2 up, short by 2"
+    );
+}
+
+#[test]
+fn a_group_down_for_another_reason_counts_its_down_members() {
+    // n0 contains n1 and is its only member: n0 failing takes n1 down through
+    // `contains`, and n1's one member is down.
+    let estate = estate_of(
+        &["n0", "n1"],
+        &[
+            ("n0", RelationKind::Contains, "n1"),
+            ("n0", RelationKind::MemberOf, "n1"),
+        ],
+    );
+    let impact = estate.cmdb().blast_radius(id("n0")).unwrap();
+    let n1 = impact.get("n1").unwrap();
+    assert_eq!(n1.state(), ImpactState::Down);
+    let outcome = n1.group().unwrap();
+    assert_eq!(
+        outcome.to_string(),
+        "1 of 1 members down; needs 1 up, short by 1"
+    );
+}
+
+#[test]
+fn a_group_without_a_quorum_needs_every_member() {
+    let estate = estate_of(
+        &["feeds", "feed-a", "feed-b", "rack"],
+        &[
+            ("feed-a", RelationKind::MemberOf, "feeds"),
+            ("feed-b", RelationKind::MemberOf, "feeds"),
+            ("rack", RelationKind::PoweredBy, "feeds"),
+        ],
+    );
+    let impact = estate.cmdb().blast_radius(id("feed-b")).unwrap();
+    assert_eq!(
+        summary(&impact),
+        [
+            row("feeds", ImpactState::Down, 1, "feed-b -[member of]-> feeds"),
+            row(
+                "rack",
+                ImpactState::Down,
+                2,
+                "feed-b -[member of]-> feeds <-[powered by]- rack"
+            ),
+        ]
+    );
+    let outcome = impact.get("feeds").unwrap().group().unwrap();
+    assert_eq!(
+        outcome.to_string(),
+        "1 of 2 members down; needs 2 up, short by 1"
+    );
+}
+
+#[test]
+fn a_percentage_quorum_rounds_up() {
+    let mut estate = pool();
+    estate
+        .define_group(&id("web-pool"), Quorum::Percent(50), [])
+        .unwrap();
+    let impact = estate.cmdb().blast_radius(id("web-3")).unwrap();
+    let outcome = impact.get("web-pool").unwrap().group().unwrap();
+    assert_eq!(outcome.to_string(), "1 of 3 members down; needs 2 up, 2 up");
+    assert_eq!(impact.get("shop").unwrap().state(), ImpactState::Degraded);
+}
+
+#[test]
+fn a_quorum_the_group_cannot_meet_is_refused() {
+    let mut estate = pool();
+    let before = estate.clone();
+    let err = estate
+        .define_group(&id("web-pool"), Quorum::AtLeast(4), [])
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidQuorum { .. }), "{err}");
+    assert_eq!(estate, before);
+    assert_eq!(estate.cmdb().quorum("web-pool"), Some(Quorum::AtLeast(2)));
+}
+
+#[test]
+fn a_member_leaving_is_seen_by_the_next_query() {
+    let mut estate = pool();
+    assert!(
+        estate
+            .unrelate(&id("web-3"), RelationKind::MemberOf, &id("web-pool"))
+            .unwrap()
+    );
+    let impact = estate.cmdb().blast_radius(id("web-1")).unwrap();
+    let outcome = impact.get("web-pool").unwrap().group().unwrap();
+    assert_eq!(
+        outcome.to_string(),
+        "1 of 2 members down; needs 2 up, short by 1"
+    );
+    assert_eq!(impact.get("shop").unwrap().state(), ImpactState::Down);
+
+    estate.remove_ci(&id("web-pool")).unwrap();
+    assert!(estate.cmdb().blast_radius(id("web-1")).unwrap().is_empty());
+    assert_eq!(
+        estate.cmdb().blast_radius(id("web-pool")).unwrap_err(),
+        Error::UnknownCi(id("web-pool"))
+    );
+}
+
+#[test]
+fn dependencies_through_a_pool_are_behind_it() {
+    use ImpactState::{BehindGroup, Required};
+    let estate = pool();
+    let needs = estate.cmdb().dependencies(id("shop")).unwrap();
+    assert_eq!(
+        summary(&needs),
+        [
+            row("web-pool", Required, 1, "shop -[depends on]-> web-pool"),
+            row(
+                "web-1",
+                BehindGroup,
+                2,
+                "shop -[depends on]-> web-pool <-[member of]- web-1"
+            ),
+            row(
+                "web-2",
+                BehindGroup,
+                2,
+                "shop -[depends on]-> web-pool <-[member of]- web-2"
+            ),
+            row(
+                "web-3",
+                BehindGroup,
+                2,
+                "shop -[depends on]-> web-pool <-[member of]- web-3"
+            ),
+        ]
+    );
+    let reach = estate.cmdb().reachable(id("web-2")).unwrap();
+    assert_eq!(
+        reach.iter().collect::<Vec<_>>(),
+        [&id("web-pool"), &id("shop")]
+    );
+}
+
+#[test]
+fn a_cycle_is_walked_once() {
+    let estate = estate_of(
+        &["a", "b"],
+        &[
+            ("a", RelationKind::DependsOn, "b"),
+            ("b", RelationKind::DependsOn, "a"),
+        ],
+    );
+    let cmdb = estate.cmdb();
+    let impact = cmdb.blast_radius(id("a")).unwrap();
+    assert_eq!(
+        summary(&impact),
+        [row("b", ImpactState::Down, 1, "a <-[depends on]- b")]
+    );
+    let needs = cmdb.dependencies(id("a")).unwrap();
+    assert_eq!(
+        summary(&needs),
+        [row("b", ImpactState::Required, 1, "a -[depends on]-> b")]
+    );
+    let reach = cmdb.reachable(id("a")).unwrap();
+    assert_eq!(reach.iter().collect::<Vec<_>>(), [&id("b")]);
+    let both = cmdb.blast_radius(scenario(&["a", "b", "a"])).unwrap();
+    assert!(both.is_empty());
+    assert_eq!(both.roots().count(), 2);
+}
+
+#[test]
+fn a_container_takes_down_what_it_contains() {
+    let estate = estate_of(
+        &["rack", "server"],
+        &[("rack", RelationKind::Contains, "server")],
+    );
+    let cmdb = estate.cmdb();
+    assert_eq!(
+        summary(&cmdb.blast_radius(id("rack")).unwrap()),
+        [row(
+            "server",
+            ImpactState::Down,
+            1,
+            "rack -[contains]-> server"
+        )]
+    );
+    assert!(cmdb.blast_radius(id("server")).unwrap().is_empty());
+    assert_eq!(
+        summary(&cmdb.dependencies(id("server")).unwrap()),
+        [row(
+            "rack",
+            ImpactState::Required,
+            1,
+            "server <-[contains]- rack"
+        )]
+    );
+    assert!(cmdb.dependencies(id("rack")).unwrap().is_empty());
+}
+
+#[test]
+fn managing_never_propagates() {
+    let estate = estate_of(
+        &["ops", "db"],
+        &[
+            ("ops", RelationKind::Manages, "db"),
+            ("ops", RelationKind::Owns, "db"),
+        ],
+    );
+    let cmdb = estate.cmdb();
+    for root in ["ops", "db"] {
+        assert!(cmdb.blast_radius(id(root)).unwrap().is_empty(), "{root}");
+        assert!(cmdb.reachable(id(root)).unwrap().is_empty(), "{root}");
+        assert!(cmdb.dependencies(id(root)).unwrap().is_empty(), "{root}");
+    }
+}
+
+#[test]
+fn a_connection_propagates_as_it_says() {
+    let estate = estate_of(
+        &["a", "b", "c", "d"],
+        &[
+            ("a", RelationKind::ConnectsTo(Propagation::Both), "b"),
+            (
+                "c",
+                RelationKind::ConnectsTo(Propagation::SourceToTarget),
+                "d",
+            ),
+        ],
+    );
+    let cmdb = estate.cmdb();
+    assert_eq!(
+        summary(&cmdb.blast_radius(id("a")).unwrap()),
+        [row("b", ImpactState::Down, 1, "a -[connects to]-> b")]
+    );
+    assert_eq!(
+        summary(&cmdb.blast_radius(id("b")).unwrap()),
+        [row("a", ImpactState::Down, 1, "b <-[connects to]- a")]
+    );
+    assert_eq!(
+        summary(&cmdb.blast_radius(id("c")).unwrap()),
+        [row("d", ImpactState::Down, 1, "c -[connects to]-> d")]
+    );
+    assert!(cmdb.blast_radius(id("d")).unwrap().is_empty());
+}
+
+#[test]
+fn an_unknown_item_is_an_error() {
+    let estate = pool();
+    let cmdb = estate.cmdb();
+    let unknown = Error::UnknownCi(id("nope"));
+    assert_eq!(cmdb.blast_radius(id("nope")).unwrap_err(), unknown);
+    assert_eq!(cmdb.dependencies(id("nope")).unwrap_err(), unknown);
+    assert_eq!(cmdb.reachable(id("nope")).unwrap_err(), unknown);
+    let stop = ImpactQuery::new(id("web-1")).stop_at(id("nope"));
+    assert_eq!(cmdb.blast_radius(&stop).unwrap_err(), unknown);
+    assert_eq!(cmdb.reachable(&stop).unwrap_err(), unknown);
+}
+
+/// `shop` depends on `pool`, whose member is `app`, and also reaches `app`
+/// the long way through `c1`, `c2`, `c3`; `db` is a member of `app`.
+fn detour() -> Estate {
+    estate_of(
+        &["shop", "pool", "app", "c1", "c2", "c3", "db"],
+        &[
+            ("shop", RelationKind::DependsOn, "pool"),
+            ("app", RelationKind::MemberOf, "pool"),
+            ("shop", RelationKind::DependsOn, "c1"),
+            ("c1", RelationKind::DependsOn, "c2"),
+            ("c2", RelationKind::DependsOn, "c3"),
+            ("c3", RelationKind::DependsOn, "app"),
+            ("db", RelationKind::MemberOf, "app"),
+        ],
+    )
+}
+
+#[test]
+fn a_deeper_dependency_walk_reports_no_fewer_items() {
+    let estate = detour();
+    let within = |depth| {
+        let query = ImpactQuery::new(id("shop")).max_depth(depth);
+        let needs = estate.cmdb().dependencies(&query).unwrap();
+        needs
+            .iter()
+            .map(|item| item.id().to_string())
+            .collect::<BTreeSet<_>>()
+    };
+    // db is 3 hops away: shop -[depends on]-> pool <-[member of]- app <-[member of]- db.
+    assert!(within(3).contains("db"));
+    assert!(
+        within(3).is_subset(&within(4)),
+        "{:?} vs {:?}",
+        within(3),
+        within(4)
+    );
+}
