@@ -149,6 +149,8 @@ pub enum Error {
         /// The version this build reads and writes.
         supported: u32,
     },
+    // ---- field ownership, claims and the journal (issue 4) ----
+    // ---- lifecycle and finance (issue 5) ----
 }
 
 /// The rule a [`ResourceId`] broke; see [`Error::InvalidResourceId`].

@@ -2,6 +2,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use petgraph::stable_graph::NodeIndex;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{
@@ -412,20 +414,31 @@ impl Estate {
     /// earlier changes of the same list into account), then applies them all.
     /// On any error nothing is applied.
     fn commit(&mut self, changes: Vec<Change>) -> Result<Vec<Applied>, Error> {
-        self.validate(&changes)?;
+        let mut resolved = self.validate(&changes)?.into_iter().peekable();
         Ok(changes
             .into_iter()
-            .map(|change| self.apply_checked(change))
+            .enumerate()
+            .map(|(at, change)| {
+                let nodes = resolved.next_if(|(i, ..)| *i == at).map(|(_, s, t)| (s, t));
+                self.apply_checked(change, nodes)
+            })
             .collect())
     }
 
-    fn validate(&self, changes: &[Change]) -> Result<(), Error> {
+    /// Checks the whole batch; returns, for the relationships whose
+    /// endpoints the batch does not insert or remove, the endpoints' nodes
+    /// (by change position), so that applying does not look them up again.
+    fn validate(&self, changes: &[Change]) -> Result<Vec<(usize, NodeIndex, NodeIndex)>, Error> {
         let mut check = Validation::new(self, changes);
-        changes.iter().try_for_each(|change| check.change(change))
+        for (at, change) in changes.iter().enumerate() {
+            check.change(at, change)?;
+        }
+        Ok(check.resolved)
     }
 
-    /// Applies one change that [`validate`](Self::validate) accepted.
-    fn apply_checked(&mut self, change: Change) -> Applied {
+    /// Applies one change that [`validate`](Self::validate) accepted;
+    /// `nodes` are a relationship's endpoints when validation resolved them.
+    fn apply_checked(&mut self, change: Change, nodes: Option<(NodeIndex, NodeIndex)>) -> Applied {
         match change {
             Change::InsertAsset(asset) => {
                 self.assets.0.insert_new(asset);
@@ -444,11 +457,12 @@ impl Estate {
                 .cmdb
                 .remove(id.as_str())
                 .map_or(Applied::Changed(false), Applied::RemovedCi),
-            Change::Relate(r) => Applied::Changed(self.cmdb.relate(
-                r.source().as_str(),
-                r.kind(),
-                r.target().as_str(),
-            )),
+            Change::Relate(r) => Applied::Changed(match nodes {
+                Some((source, target)) => self.cmdb.relate_nodes(source, r.kind(), target),
+                None => self
+                    .cmdb
+                    .relate(r.source().as_str(), r.kind(), r.target().as_str()),
+            }),
             Change::Unrelate(r) => Applied::Changed(self.cmdb.unrelate(
                 r.source().as_str(),
                 r.kind(),
@@ -462,17 +476,31 @@ impl Estate {
     }
 }
 
+/// What earlier changes of a batch did to one id's two views; `None` when
+/// they did not touch that view.
+#[derive(Debug, Default, Clone, Copy)]
+struct Touched {
+    asset: Option<bool>,
+    ci: Option<bool>,
+}
+
 /// The state a batch's validation tracks: what earlier changes of the same
 /// batch did, without copying the estate.
 struct Validation<'a> {
     estate: &'a Estate,
-    /// Presence of (asset, ci) per id touched by the batch.
-    overlay: HashMap<&'a str, (bool, bool)>,
+    /// Presence of the asset and the CI of each id that an earlier insert
+    /// or remove of the batch changed; lookups of other ids fall through to
+    /// the registers, so reads never grow this map.
+    overlay: HashMap<&'a str, Touched>,
     /// Custom kind names introduced by the batch, with their propagation.
     custom: HashMap<&'a str, Propagation>,
     /// The members of each group whose quorum the batch sets, tracked from
     /// the first change that touches them.
     members: HashMap<&'a str, HashSet<&'a str>>,
+    /// The endpoints' nodes of each relationship whose endpoints the batch
+    /// leaves alone: `(change position, source, target)`. A node index is
+    /// stable while its item stays (the graph is a `StableGraph`).
+    resolved: Vec<(usize, NodeIndex, NodeIndex)>,
 }
 
 impl<'a> Validation<'a> {
@@ -489,52 +517,80 @@ impl<'a> Validation<'a> {
             overlay: HashMap::new(),
             custom: HashMap::new(),
             members,
+            resolved: Vec::new(),
         }
     }
 
-    fn presence(&mut self, id: &'a ResourceId) -> &mut (bool, bool) {
-        let estate = self.estate;
+    /// Whether the asset register holds `id` at this point of the batch.
+    fn has_asset(&self, id: &ResourceId) -> bool {
         self.overlay
-            .entry(id.as_str())
-            .or_insert_with(|| (estate.assets.contains(id), estate.cmdb.contains(id)))
+            .get(id.as_str())
+            .and_then(|touched| touched.asset)
+            .unwrap_or_else(|| self.estate.assets.contains(id))
     }
 
-    fn ci_exists(&mut self, id: &'a ResourceId) -> Result<(), Error> {
-        if self.presence(id).1 {
+    /// Whether the CMDB holds `id` at this point of the batch.
+    fn has_ci(&self, id: &ResourceId) -> bool {
+        self.overlay
+            .get(id.as_str())
+            .and_then(|touched| touched.ci)
+            .unwrap_or_else(|| self.estate.cmdb.contains(id))
+    }
+
+    fn touch(&mut self, id: &'a ResourceId) -> &mut Touched {
+        self.overlay.entry(id.as_str()).or_default()
+    }
+
+    /// The node of `id` when the batch has not touched it so far: `Some` for
+    /// an item present before the batch, `Ok(None)` for one the batch
+    /// inserted; an error for one that does not exist at this point.
+    fn ci_node(&self, id: &ResourceId) -> Result<Option<NodeIndex>, Error> {
+        match self.overlay.get(id.as_str()).and_then(|touched| touched.ci) {
+            Some(true) => Ok(None),
+            Some(false) => Err(Error::UnknownCi(id.clone())),
+            None => self
+                .estate
+                .cmdb
+                .topology()
+                .node(id.as_str())
+                .map(Some)
+                .ok_or_else(|| Error::UnknownCi(id.clone())),
+        }
+    }
+
+    fn ci_exists(&self, id: &ResourceId) -> Result<(), Error> {
+        if self.has_ci(id) {
             Ok(())
         } else {
             Err(Error::UnknownCi(id.clone()))
         }
     }
 
-    fn change(&mut self, change: &'a Change) -> Result<(), Error> {
+    fn change(&mut self, at: usize, change: &'a Change) -> Result<(), Error> {
         match change {
             Change::InsertAsset(asset) => {
                 let id = asset.id();
-                let state = self.presence(id);
-                if state.0 {
+                if self.has_asset(id) {
                     return Err(Error::DuplicateAsset(id.clone()));
                 }
-                state.0 = true;
+                self.touch(id).asset = Some(true);
             }
             Change::InsertCi(ci) => {
                 let id = ci.id();
-                let state = self.presence(id);
-                if state.1 {
+                if self.has_ci(id) {
                     return Err(Error::DuplicateCi(id.clone()));
                 }
-                state.1 = true;
+                self.touch(id).ci = Some(true);
             }
             Change::RemoveAsset(id) => {
-                let state = self.presence(id);
-                if !state.0 {
+                if !self.has_asset(id) {
                     return Err(Error::UnknownAsset(id.clone()));
                 }
-                state.0 = false;
+                self.touch(id).asset = Some(false);
             }
             Change::RemoveCi(id) => {
                 self.ci_exists(id)?;
-                self.presence(id).1 = false;
+                self.touch(id).ci = Some(false);
                 for members in self.members.values_mut() {
                     members.remove(id.as_str());
                 }
@@ -543,8 +599,11 @@ impl<'a> Validation<'a> {
                 }
             }
             Change::Relate(r) | Change::Unrelate(r) => {
-                self.ci_exists(r.source())?;
-                self.ci_exists(r.target())?;
+                let source = self.ci_node(r.source())?;
+                let target = self.ci_node(r.target())?;
+                if let (Some(s), Some(t), Change::Relate(_)) = (source, target, change) {
+                    self.resolved.push((at, s, t));
+                }
                 if matches!(change, Change::Unrelate(_)) {
                     if r.kind().is_membership() {
                         if let Some(members) = self.members.get_mut(r.target().as_str()) {

@@ -403,6 +403,11 @@ impl Attributes {
         self.0.insert(key, value)
     }
 
+    /// Frees spare capacity: a built record keeps its attributes for life.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
     #[allow(dead_code, reason = "used by the claim write path in a later issue")]
     pub(crate) fn remove(&mut self, key: &str) -> Option<AttributeValue> {
         self.0.shift_remove(key)

@@ -51,12 +51,14 @@ mod asset;
 mod cmdb;
 mod error;
 mod estate;
+pub mod finance;
 mod graph;
 mod id;
 mod label;
 pub mod money;
 mod register;
 pub mod sample;
+pub mod synth;
 
 pub use crate::asset::{
     Asset, AssetBuilder, AssetKind, AssetRegister, Assets, Lifecycle, MissingReason,

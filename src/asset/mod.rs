@@ -442,6 +442,7 @@ impl AssetBuilder {
                 AttributeKey::new(&key).map_err(|e| field("attribute key", label_reason(&e)))?;
             attributes.set(key, value);
         }
+        attributes.shrink_to_fit();
         Ok(Asset {
             id,
             name: self.name,

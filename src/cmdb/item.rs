@@ -479,6 +479,7 @@ impl ConfigurationItemBuilder {
             let key = AttributeKey::new(&key).map_err(|e| field("attribute key", &e))?;
             attributes.set(key, value);
         }
+        attributes.shrink_to_fit();
         Ok(ConfigurationItem {
             id,
             name: self.name,

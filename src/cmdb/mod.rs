@@ -186,6 +186,17 @@ impl Cmdb {
         self.topology.relate(source, kind, target)
     }
 
+    /// [`relate`](Self::relate) with endpoints that validation resolved.
+    pub(crate) fn relate_nodes(
+        &mut self,
+        source: petgraph::stable_graph::NodeIndex,
+        kind: &RelationKind,
+        target: petgraph::stable_graph::NodeIndex,
+    ) -> bool {
+        self.invalidate();
+        self.topology.relate_nodes(source, kind, target)
+    }
+
     pub(crate) fn unrelate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
         self.invalidate();
         self.topology.unrelate(source, kind, target)

@@ -188,6 +188,11 @@ impl Topology {
         let (Some(s), Some(t)) = (self.node(source), self.node(target)) else {
             return false;
         };
+        self.relate_nodes(s, kind, t)
+    }
+
+    /// [`relate`](Self::relate) with endpoints already resolved to nodes.
+    pub(crate) fn relate_nodes(&mut self, s: NodeIndex, kind: &RelationKind, t: NodeIndex) -> bool {
         let kind = self.intern(kind);
         if self.find(s, kind, t).is_some() {
             return false;
