@@ -56,6 +56,7 @@ mod graph;
 mod id;
 mod label;
 pub mod money;
+pub mod ownership;
 mod register;
 pub mod sample;
 pub mod synth;

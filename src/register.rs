@@ -57,6 +57,11 @@ impl<T: Record> Register<T> {
         self.records.get_index_of(id)
     }
 
+    /// The record, to change in place; the caller must not change its id.
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+        self.records.get_mut(id)
+    }
+
     /// Inserts `record`; the caller has checked that its id is free.
     pub(crate) fn insert_new(&mut self, record: T) {
         let previous = self.records.insert(record.id().clone(), record);

@@ -1,11 +1,13 @@
 //! The ITAM view: [`Asset`] records and the [`AssetRegister`].
 
+mod access;
 mod lifecycle;
 mod register;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use self::access::check_value;
 pub use self::lifecycle::{Lifecycle, MissingReason, RetirementReason};
 pub use self::register::{AssetRegister, Assets};
 use crate::label::{AttributeKey, AttributeValue, Attributes, MAX_TEXT, check_label, named_enum};

@@ -502,6 +502,63 @@ impl TryFrom<ConfigurationItemBuilder> for ConfigurationItem {
     }
 }
 
+impl ConfigurationItem {
+    /// The current value of `field`, for the claim write path.
+    pub(crate) fn field_value(
+        &self,
+        field: &crate::ownership::CiField,
+    ) -> Option<crate::ownership::Value> {
+        use crate::ownership::{CiField as F, Value as V};
+        match field {
+            F::Name => Some(V::Text(self.name.clone())),
+            F::Class => Some(V::CiClass(self.class.clone())),
+            F::Status => Some(V::Status(self.status)),
+            F::Environment => self.environment.clone().map(V::Environment),
+            F::Region => self.region.clone().map(V::Region),
+            F::Criticality => self.criticality.map(V::Criticality),
+            F::Owner => self.owner.clone().map(V::Text),
+            F::Attribute(key) => self.attributes.get(key.as_str()).cloned().map(V::Attribute),
+        }
+    }
+
+    /// Writes `value` (or clears the field) without checking invariants;
+    /// [`checked`](Self::checked) does that once all writes are staged. The
+    /// value's type was checked by the caller.
+    pub(crate) fn set_field_value(
+        &mut self,
+        field: &crate::ownership::CiField,
+        value: Option<crate::ownership::Value>,
+    ) {
+        use crate::ownership::{CiField as F, Value as V};
+        match (field, value) {
+            (F::Name, Some(V::Text(t))) => self.name = t,
+            (F::Class, Some(V::CiClass(c))) => self.class = c,
+            (F::Status, Some(V::Status(s))) => self.status = s,
+            (F::Environment, Some(V::Environment(e))) => self.environment = Some(e),
+            (F::Environment, None) => self.environment = None,
+            (F::Region, Some(V::Region(r))) => self.region = Some(r),
+            (F::Region, None) => self.region = None,
+            (F::Criticality, Some(V::Criticality(c))) => self.criticality = Some(c),
+            (F::Criticality, None) => self.criticality = None,
+            (F::Owner, Some(V::Text(t))) => self.owner = Some(t),
+            (F::Owner, None) => self.owner = None,
+            (F::Attribute(key), Some(V::Attribute(v))) => {
+                self.attributes.set(key.clone(), v);
+            }
+            (F::Attribute(key), None) => {
+                self.attributes.remove(key.as_str());
+            }
+            // A required field cannot be cleared, and types were checked.
+            _ => {}
+        }
+    }
+
+    /// The item if it keeps every invariant its builder enforces.
+    pub(crate) fn checked(self) -> Result<Self, Error> {
+        self.to_builder().build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -197,6 +197,15 @@ impl Cmdb {
         self.topology.relate_nodes(source, kind, target)
     }
 
+    /// Replaces the item with the same id (the claim write path's staged
+    /// copy); the graph is unchanged, the query index is rebuilt on demand.
+    pub(crate) fn replace_item(&mut self, item: ConfigurationItem) {
+        if let Some(slot) = self.items.get_mut(item.id().as_str()) {
+            *slot = item;
+        }
+        self.invalidate();
+    }
+
     pub(crate) fn unrelate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
         self.invalidate();
         self.topology.unrelate(source, kind, target)

@@ -1,11 +1,15 @@
 //! [`Estate`]: both registers, and the one write path into them.
 
+mod claims;
+
 use std::collections::{HashMap, HashSet};
 
 use petgraph::stable_graph::NodeIndex;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use self::claims::{Ownership, StagedClaims};
+use crate::ownership::{Claim, FieldOwnership, Report, View};
 use crate::{
     Asset, AssetRegister, Cmdb, ConfigurationItem, Error, Propagation, Quorum, RelationKind,
     Relationship, ResourceId,
@@ -63,6 +67,7 @@ use crate::{
 pub struct Estate {
     assets: AssetRegister,
     cmdb: Cmdb,
+    ownership: Ownership,
 }
 
 /// One change to an estate. Every public write is expressed as a list of
@@ -76,6 +81,7 @@ enum Change {
     Relate(Relationship),
     Unrelate(Relationship),
     SetQuorum(ResourceId, Quorum),
+    Claim(Claim),
 }
 
 /// A list of changes applied to an [`Estate`] all together or not at all;
@@ -128,6 +134,13 @@ impl Batch {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
+    }
+
+    /// Adds a claim on a field; see [`ownership`](crate::ownership). A
+    /// batch's claims are decided after its other changes, so they may
+    /// address records the batch inserts.
+    pub fn claim(&mut self, claim: Claim) -> &mut Self {
+        self.push(Change::Claim(claim))
     }
 
     /// Adds an asset; see [`Estate::insert_asset`].
@@ -286,7 +299,7 @@ impl Estate {
     /// [`Error::DuplicateAsset`] if an asset with the same id is registered;
     /// the estate is unchanged.
     pub fn insert_asset(&mut self, asset: Asset) -> Result<(), Error> {
-        self.commit(vec![Change::InsertAsset(asset)]).map(drop)
+        self.commit_one(Change::InsertAsset(asset)).map(drop)
     }
 
     /// Adds a configuration item to the CMDB.
@@ -296,7 +309,7 @@ impl Estate {
     /// [`Error::DuplicateCi`] if an item with the same id is recorded; the
     /// estate is unchanged.
     pub fn insert_ci(&mut self, ci: ConfigurationItem) -> Result<(), Error> {
-        self.commit(vec![Change::InsertCi(ci)]).map(drop)
+        self.commit_one(Change::InsertCi(ci)).map(drop)
     }
 
     /// Removes an asset and returns it. The configuration item with the same
@@ -306,8 +319,8 @@ impl Estate {
     ///
     /// [`Error::UnknownAsset`] if no asset has this id.
     pub fn remove_asset(&mut self, id: &ResourceId) -> Result<Asset, Error> {
-        match self.commit(vec![Change::RemoveAsset(id.clone())])?.pop() {
-            Some(Applied::RemovedAsset(asset)) => Ok(asset),
+        match self.commit_one(Change::RemoveAsset(id.clone()))? {
+            Applied::RemovedAsset(asset) => Ok(asset),
             _ => Err(Error::UnknownAsset(id.clone())),
         }
     }
@@ -319,8 +332,8 @@ impl Estate {
     ///
     /// [`Error::UnknownCi`] if no item has this id.
     pub fn remove_ci(&mut self, id: &ResourceId) -> Result<ConfigurationItem, Error> {
-        match self.commit(vec![Change::RemoveCi(id.clone())])?.pop() {
-            Some(Applied::RemovedCi(ci)) => Ok(ci),
+        match self.commit_one(Change::RemoveCi(id.clone()))? {
+            Applied::RemovedCi(ci) => Ok(ci),
             _ => Err(Error::UnknownCi(id.clone())),
         }
     }
@@ -345,10 +358,7 @@ impl Estate {
         target: &ResourceId,
     ) -> Result<bool, Error> {
         let change = Change::Relate(Relationship::new(source.clone(), kind, target.clone()));
-        Ok(matches!(
-            self.commit(vec![change])?.pop(),
-            Some(Applied::Changed(true))
-        ))
+        Ok(matches!(self.commit_one(change)?, Applied::Changed(true)))
     }
 
     /// Removes `source -[kind]-> target` and returns whether it existed;
@@ -365,10 +375,7 @@ impl Estate {
         target: &ResourceId,
     ) -> Result<bool, Error> {
         let change = Change::Unrelate(Relationship::new(source.clone(), kind, target.clone()));
-        Ok(matches!(
-            self.commit(vec![change])?.pop(),
-            Some(Applied::Changed(true))
-        ))
+        Ok(matches!(self.commit_one(change)?, Applied::Changed(true)))
     }
 
     /// Makes `group` a redundancy group: each of `members` becomes a
@@ -395,48 +402,144 @@ impl Estate {
     ) -> Result<(), Error> {
         let mut batch = Batch::new();
         batch.define_group(group.clone(), quorum, members);
-        self.apply(batch)
+        self.apply(batch).map(drop)
     }
 
-    /// Applies every change of `batch`, in order, or none of them.
+    /// Applies every change of `batch`, in order, or none of them, and
+    /// returns the decisions on its claims. The estate's
+    /// [agreement](Self::agreement) decides the claims.
+    ///
+    /// Inserts, removes and relationships apply in batch order; claims are
+    /// decided after them, in batch order, so a claim sees every record the
+    /// batch inserts or removes. The returned [`Report`] is exactly what
+    /// [`plan`](Self::plan) returns for the same batch.
     ///
     /// # Errors
     ///
-    /// The first problem found, as the single-change methods report it
-    /// ([`Estate::insert_asset`], [`Estate::relate`], ...). Validation runs
-    /// over the whole batch before anything is applied, so on error the
-    /// estate is unchanged.
-    pub fn apply(&mut self, batch: Batch) -> Result<(), Error> {
-        self.commit(batch.changes).map(drop)
+    /// Validation runs over the whole batch before anything is applied; on
+    /// any problem the estate is unchanged. One problem is returned as the
+    /// single-change methods report it ([`Estate::insert_asset`],
+    /// [`Estate::relate`], ...); several as [`Error::Batch`], listing each
+    /// with its change's position. Claims fail validation on an unknown
+    /// resource, a value of the wrong type ([`Error::WrongValueType`]), a
+    /// cleared required field, or a value the record's rules refuse (an
+    /// empty owner, a negative cost, a warranty ending before purchase).
+    pub fn apply(&mut self, batch: Batch) -> Result<Report, Error> {
+        self.commit(batch.changes, None).map(|(_, report)| report)
+    }
+
+    /// [`apply`](Self::apply) with another ownership policy than the
+    /// estate's agreement.
+    ///
+    /// # Errors
+    ///
+    /// As [`apply`](Self::apply).
+    pub fn apply_with(
+        &mut self,
+        batch: Batch,
+        policy: &dyn FieldOwnership,
+    ) -> Result<Report, Error> {
+        self.commit(batch.changes, Some(policy))
+            .map(|(_, report)| report)
+    }
+
+    /// The dry run of [`apply`](Self::apply): validates `batch` and returns
+    /// the decisions `apply` would make, changing nothing.
+    ///
+    /// # Errors
+    ///
+    /// Exactly those [`apply`](Self::apply) would return.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use itam_cmdb::ownership::{CiField, Claim, Source, Value};
+    /// use itam_cmdb::{sample, AttributeValue, Batch, ResourceId};
+    ///
+    /// let estate = sample::estate();
+    /// let mut batch = Batch::new();
+    /// batch.claim(Claim::set(
+    ///     ResourceId::new(sample::PAYMENT_VM)?,
+    ///     CiField::Attribute(itam_cmdb::AttributeKey::new("os")?),
+    ///     Value::Attribute(AttributeValue::Text("Ubuntu 26.04".into())),
+    ///     Source::automated("discovery")?,
+    ///     Utc.with_ymd_and_hms(2026, 11, 2, 3, 0, 0).unwrap(),
+    /// ));
+    /// let plan = estate.plan(&batch)?;
+    /// assert!(plan.decisions()[0].changed());
+    /// let mut applied = estate.clone();
+    /// assert_eq!(applied.apply(batch)?, plan);
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    pub fn plan(&self, batch: &Batch) -> Result<Report, Error> {
+        self.plan_with(batch, &self.ownership.agreement)
+    }
+
+    /// [`plan`](Self::plan) with another ownership policy.
+    ///
+    /// # Errors
+    ///
+    /// As [`apply`](Self::apply).
+    pub fn plan_with(&self, batch: &Batch, policy: &dyn FieldOwnership) -> Result<Report, Error> {
+        let staged = self.stage(&batch.changes, policy)?;
+        Ok(Report::new(staged.claims.decisions()))
     }
 
     /// Validates `changes` as a whole against the current state (taking
-    /// earlier changes of the same list into account), then applies them all.
-    /// On any error nothing is applied.
-    fn commit(&mut self, changes: Vec<Change>) -> Result<Vec<Applied>, Error> {
-        let mut resolved = self.validate(&changes)?.into_iter().peekable();
-        Ok(changes
+    /// earlier changes of the same list into account), stages the claims,
+    /// then applies everything. On any error nothing is applied.
+    fn commit(
+        &mut self,
+        changes: Vec<Change>,
+        policy: Option<&dyn FieldOwnership>,
+    ) -> Result<(Vec<Applied>, Report), Error> {
+        let staged = match policy {
+            Some(policy) => self.stage(&changes, policy)?,
+            None => self.stage(&changes, &self.ownership.agreement)?,
+        };
+        let mut resolved = staged.resolved.into_iter().peekable();
+        let applied = changes
             .into_iter()
             .enumerate()
             .map(|(at, change)| {
                 let nodes = resolved.next_if(|(i, ..)| *i == at).map(|(_, s, t)| (s, t));
                 self.apply_checked(change, nodes)
             })
-            .collect())
+            .collect();
+        let decisions = self.commit_claims(staged.claims);
+        Ok((applied, Report::new(decisions)))
     }
 
-    /// Checks the whole batch; returns, for the relationships whose
-    /// endpoints the batch does not insert or remove, the endpoints' nodes
-    /// (by change position), so that applying does not look them up again.
-    fn validate(&self, changes: &[Change]) -> Result<Vec<(usize, NodeIndex, NodeIndex)>, Error> {
+    /// Commits a single change and returns what it did.
+    fn commit_one(&mut self, change: Change) -> Result<Applied, Error> {
+        let (mut applied, _) = self.commit(vec![change], None)?;
+        Ok(applied.pop().unwrap_or(Applied::Changed(false)))
+    }
+
+    /// Checks the whole batch and decides its claims, without changing
+    /// anything.
+    fn stage(&self, changes: &[Change], policy: &dyn FieldOwnership) -> Result<Staged, Error> {
         let mut check = Validation::new(self, changes);
+        let mut problems = Vec::new();
         for (at, change) in changes.iter().enumerate() {
-            check.change(at, change)?;
+            if let Err(problem) = check.change(at, change) {
+                problems.push((at, problem));
+            }
         }
-        Ok(check.resolved)
+        let claims = self.stage_claims(&check, changes, policy, &mut problems);
+        problems.sort_by_key(|(at, _)| *at);
+        match problems.len() {
+            0 => Ok(Staged {
+                resolved: check.resolved,
+                claims,
+            }),
+            1 => Err(problems.swap_remove(0).1),
+            _ => Err(Error::Batch { problems }),
+        }
     }
 
-    /// Applies one change that [`validate`](Self::validate) accepted;
+    /// Applies one change that [`stage`](Self::stage) accepted;
     /// `nodes` are a relationship's endpoints when validation resolved them.
     fn apply_checked(&mut self, change: Change, nodes: Option<(NodeIndex, NodeIndex)>) -> Applied {
         match change {
@@ -448,15 +551,21 @@ impl Estate {
                 self.cmdb.insert_new(ci);
                 Applied::Changed(true)
             }
-            Change::RemoveAsset(id) => self
-                .assets
-                .0
-                .remove(id.as_str())
-                .map_or(Applied::Changed(false), Applied::RemovedAsset),
-            Change::RemoveCi(id) => self
-                .cmdb
-                .remove(id.as_str())
-                .map_or(Applied::Changed(false), Applied::RemovedCi),
+            Change::RemoveAsset(id) => {
+                self.ownership.forget(id.as_str(), View::Asset);
+                self.assets
+                    .0
+                    .remove(id.as_str())
+                    .map_or(Applied::Changed(false), Applied::RemovedAsset)
+            }
+            Change::RemoveCi(id) => {
+                self.ownership.forget(id.as_str(), View::Ci);
+                self.cmdb
+                    .remove(id.as_str())
+                    .map_or(Applied::Changed(false), Applied::RemovedCi)
+            }
+            // Claims are written together by `commit_claims`.
+            Change::Claim(_) => Applied::Changed(false),
             Change::Relate(r) => Applied::Changed(match nodes {
                 Some((source, target)) => self.cmdb.relate_nodes(source, r.kind(), target),
                 None => self
@@ -474,6 +583,12 @@ impl Estate {
             }
         }
     }
+}
+
+/// A validated batch: resolved relationship endpoints and staged claims.
+struct Staged {
+    resolved: Vec<(usize, NodeIndex, NodeIndex)>,
+    claims: StagedClaims,
 }
 
 /// What earlier changes of a batch did to one id's two views; `None` when
@@ -622,6 +737,7 @@ impl<'a> Validation<'a> {
                     }
                 }
             }
+            Change::Claim(_) => {}
             Change::SetQuorum(group, quorum) => {
                 self.ci_exists(group)?;
                 let count = self.members.get(group.as_str()).map_or(0, HashSet::len);
@@ -682,6 +798,8 @@ struct SnapshotRef<'a> {
     version: u32,
     assets: &'a AssetRegister,
     cmdb: &'a Cmdb,
+    #[serde(skip_serializing_if = "Ownership::is_empty")]
+    ownership: &'a Ownership,
 }
 
 #[derive(Deserialize)]
@@ -692,6 +810,8 @@ struct Snapshot {
     assets: AssetRegister,
     #[serde(default)]
     cmdb: Cmdb,
+    #[serde(default)]
+    ownership: Ownership,
 }
 
 impl Serialize for Estate {
@@ -700,6 +820,7 @@ impl Serialize for Estate {
             version: Self::SNAPSHOT_VERSION,
             assets: &self.assets,
             cmdb: &self.cmdb,
+            ownership: &self.ownership,
         }
         .serialize(serializer)
     }
@@ -714,10 +835,16 @@ impl<'de> Deserialize<'de> for Estate {
                 supported: Self::SNAPSHOT_VERSION,
             }));
         }
-        Ok(Self {
+        let estate = Self {
             assets: snapshot.assets,
             cmdb: snapshot.cmdb,
-        })
+            ownership: snapshot.ownership,
+        };
+        estate
+            .ownership
+            .check(&estate)
+            .map_err(serde::de::Error::custom)?;
+        Ok(estate)
     }
 }
 
@@ -748,11 +875,14 @@ mod tests {
         estate.insert_asset(asset("a")).unwrap();
         let before = estate.clone();
         let err = estate
-            .commit(vec![
-                Change::InsertAsset(asset("b")),
-                Change::InsertCi(ci("b")),
-                Change::InsertAsset(asset("a")),
-            ])
+            .commit(
+                vec![
+                    Change::InsertAsset(asset("b")),
+                    Change::InsertCi(ci("b")),
+                    Change::InsertAsset(asset("a")),
+                ],
+                None,
+            )
             .unwrap_err();
         assert_eq!(err, Error::DuplicateAsset(id("a")));
         assert_eq!(estate, before);
@@ -762,15 +892,21 @@ mod tests {
     fn a_batch_sees_its_own_earlier_changes() {
         let mut estate = Estate::new();
         estate
-            .commit(vec![
-                Change::InsertCi(ci("x")),
-                Change::RemoveCi(id("x")),
-                Change::InsertCi(ci("x")),
-            ])
+            .commit(
+                vec![
+                    Change::InsertCi(ci("x")),
+                    Change::RemoveCi(id("x")),
+                    Change::InsertCi(ci("x")),
+                ],
+                None,
+            )
             .unwrap();
         assert_eq!(estate.cmdb().len(), 1);
         let err = estate
-            .commit(vec![Change::RemoveCi(id("x")), Change::RemoveCi(id("x"))])
+            .commit(
+                vec![Change::RemoveCi(id("x")), Change::RemoveCi(id("x"))],
+                None,
+            )
             .unwrap_err();
         assert_eq!(err, Error::UnknownCi(id("x")));
         assert_eq!(estate.cmdb().len(), 1);

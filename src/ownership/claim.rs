@@ -1,0 +1,268 @@
+//! Claims: one source's statement about one field of one resource.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Field, Value};
+use crate::label::{MAX_KEY, check_label};
+use crate::{Error, ResourceId};
+
+/// Who makes a claim: a feed, a scanner, a team, or a person.
+///
+/// Sources are compared by name; a [person](Self::person) is a first-class
+/// source whose edits can lock a field against automated sources (see
+/// [`ManualLock`](super::ManualLock)). The name is a label: not empty, at
+/// most 128 bytes, no control characters, no surrounding whitespace. Cheap
+/// to clone.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::ownership::Source;
+///
+/// let finance = Source::automated("finance")?;
+/// let alice = Source::person("alice@example.com")?;
+/// assert!(alice.is_person() && !finance.is_person());
+/// assert_eq!(alice.to_string(), "person alice@example.com");
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "SourceRepr", into = "SourceRepr")]
+pub struct Source {
+    // Field order gives the documented total order: by name, then kind.
+    name: Arc<str>,
+    kind: SourceKind,
+}
+
+/// Whether a source is a machine or a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A feed, a scanner, an integration, a reconciliation run.
+    Automated,
+    /// A person editing by hand.
+    Person,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SourceRepr {
+    name: String,
+    kind: SourceKind,
+}
+
+impl TryFrom<SourceRepr> for Source {
+    type Error = Error;
+
+    fn try_from(repr: SourceRepr) -> Result<Self, Error> {
+        Self::new(&repr.name, repr.kind)
+    }
+}
+
+impl From<Source> for SourceRepr {
+    fn from(source: Source) -> Self {
+        Self {
+            name: source.name.to_string(),
+            kind: source.kind,
+        }
+    }
+}
+
+impl Source {
+    /// A source of the given kind.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidLabel`] if the name breaks a label rule.
+    pub fn new(name: &str, kind: SourceKind) -> Result<Self, Error> {
+        check_label("source name", name, MAX_KEY)?;
+        Ok(Self {
+            name: Arc::from(name),
+            kind,
+        })
+    }
+
+    /// An automated source (a feed, a scanner).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidLabel`] if the name breaks a label rule.
+    pub fn automated(name: &str) -> Result<Self, Error> {
+        Self::new(name, SourceKind::Automated)
+    }
+
+    /// A person editing by hand.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidLabel`] if the name breaks a label rule.
+    pub fn person(name: &str) -> Result<Self, Error> {
+        Self::new(name, SourceKind::Person)
+    }
+
+    /// The source's name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The source's kind.
+    #[must_use]
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+    }
+
+    /// Whether the source is a person.
+    #[must_use]
+    pub fn is_person(&self) -> bool {
+        self.kind == SourceKind::Person
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            SourceKind::Automated => f.write_str(&self.name),
+            SourceKind::Person => write!(f, "person {}", self.name),
+        }
+    }
+}
+
+/// What a claim asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Update {
+    /// The field should hold this value.
+    Set(Value),
+    /// The field should be empty (refused for required fields).
+    Clear,
+    /// The source withdraws everything it claimed about the field: as if it
+    /// had never claimed it. When it held the value, the field falls back to
+    /// what the other sources' claims give.
+    Retract,
+}
+
+impl fmt::Display for Update {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Set(value) => write!(f, "set {value}"),
+            Self::Clear => f.write_str("clear"),
+            Self::Retract => f.write_str("retract"),
+        }
+    }
+}
+
+/// One source's statement, observed at an instant, about one field of one
+/// resource. Every write to a field is a claim; the estate's
+/// [ownership policy](super::FieldOwnership) accepts or rejects it.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use itam_cmdb::ownership::{AssetField, Claim, Source, Value};
+/// use itam_cmdb::ResourceId;
+///
+/// let claim = Claim::set(
+///     ResourceId::new("vm-payments-01")?,
+///     AssetField::Owner,
+///     Value::text("team-payments"),
+///     Source::automated("procurement")?,
+///     Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+/// );
+/// assert_eq!(claim.field().to_string(), "asset.owner");
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    resource: ResourceId,
+    field: Field,
+    update: Update,
+    source: Source,
+    observed: DateTime<Utc>,
+}
+
+impl Claim {
+    /// A claim with any update.
+    #[must_use]
+    pub fn new(
+        resource: ResourceId,
+        field: impl Into<Field>,
+        update: Update,
+        source: Source,
+        observed: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            resource,
+            field: field.into(),
+            update,
+            source,
+            observed,
+        }
+    }
+
+    /// A claim that the field holds `value`.
+    #[must_use]
+    pub fn set(
+        resource: ResourceId,
+        field: impl Into<Field>,
+        value: Value,
+        source: Source,
+        observed: DateTime<Utc>,
+    ) -> Self {
+        Self::new(resource, field, Update::Set(value), source, observed)
+    }
+
+    /// The resource the claim is about.
+    #[must_use]
+    pub fn resource(&self) -> &ResourceId {
+        &self.resource
+    }
+
+    /// The field the claim writes.
+    #[must_use]
+    pub fn field(&self) -> &Field {
+        &self.field
+    }
+
+    /// What the claim asks for.
+    #[must_use]
+    pub fn update(&self) -> &Update {
+        &self.update
+    }
+
+    /// Who makes the claim.
+    #[must_use]
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// When the source observed what it claims.
+    #[must_use]
+    pub fn observed(&self) -> DateTime<Utc> {
+        self.observed
+    }
+
+    /// The order in which the claims of one field are decided, whatever
+    /// order they arrive in: by observed instant, then source, then the
+    /// update's text (so two claims of one source at one instant still have
+    /// a fixed order).
+    pub(crate) fn replay_order(&self, other: &Self) -> Ordering {
+        self.observed
+            .cmp(&other.observed)
+            .then_with(|| self.source.cmp(&other.source))
+            .then_with(|| update_rank(&self.update).cmp(&update_rank(&other.update)))
+            .then_with(|| self.update.to_string().cmp(&other.update.to_string()))
+    }
+}
+
+fn update_rank(update: &Update) -> u8 {
+    match update {
+        Update::Set(_) => 0,
+        Update::Clear => 1,
+        Update::Retract => 2,
+    }
+}

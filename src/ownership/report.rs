@@ -1,0 +1,367 @@
+//! What the write path reports: decisions, the change journal, the conflict
+//! log and explanations.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Claim, ClaimStatus, Field, Provenance, Reason, Source, Value};
+use crate::ResourceId;
+
+/// What [`Estate::plan`](crate::Estate::plan) and
+/// [`Estate::apply`](crate::Estate::apply) decided for one claim of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    position: usize,
+    claim: Claim,
+    outcome: Outcome,
+    before: Option<Value>,
+    after: Option<Value>,
+}
+
+/// The kind of a [`Decision`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The policy accepted the claim.
+    Accepted {
+        /// Why.
+        reason: Reason,
+        /// The rule applied.
+        rule: String,
+    },
+    /// The policy rejected the claim; it is in the conflict log.
+    Rejected {
+        /// Why.
+        reason: Reason,
+        /// The rule applied.
+        rule: String,
+    },
+    /// The claim withdrew its source's claims on the field.
+    Retracted,
+    /// The same claim was already recorded: nothing changed.
+    Duplicate,
+}
+
+impl Decision {
+    pub(crate) fn new(
+        position: usize,
+        claim: Claim,
+        outcome: Outcome,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Self {
+        Self {
+            position,
+            claim,
+            outcome,
+            before,
+            after,
+        }
+    }
+
+    /// The claim's position in its batch (counting every change).
+    #[must_use]
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// The claim.
+    #[must_use]
+    pub fn claim(&self) -> &Claim {
+        &self.claim
+    }
+
+    /// What was decided.
+    #[must_use]
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+
+    /// Whether the policy accepted the claim.
+    #[must_use]
+    pub fn accepted(&self) -> bool {
+        matches!(self.outcome, Outcome::Accepted { .. })
+    }
+
+    /// The field's value before the claim.
+    #[must_use]
+    pub fn before(&self) -> Option<&Value> {
+        self.before.as_ref()
+    }
+
+    /// The field's value after the claim (the same as before when it was
+    /// rejected or changed nothing).
+    #[must_use]
+    pub fn after(&self) -> Option<&Value> {
+        self.after.as_ref()
+    }
+
+    /// Whether the claim changed the field's value.
+    #[must_use]
+    pub fn changed(&self) -> bool {
+        self.before != self.after
+    }
+}
+
+/// The decisions on a batch's claims, in batch order; returned alike by
+/// [`Estate::plan`](crate::Estate::plan) (the dry run) and
+/// [`Estate::apply`](crate::Estate::apply).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Report {
+    decisions: Vec<Decision>,
+}
+
+impl Report {
+    pub(crate) fn new(decisions: Vec<Decision>) -> Self {
+        Self { decisions }
+    }
+
+    /// Every decision, in batch order.
+    #[must_use]
+    pub fn decisions(&self) -> &[Decision] {
+        &self.decisions
+    }
+
+    /// The accepted claims.
+    pub fn accepted(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter().filter(|d| d.accepted())
+    }
+
+    /// The rejected claims.
+    pub fn rejected(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions
+            .iter()
+            .filter(|d| matches!(d.outcome, Outcome::Rejected { .. }))
+    }
+
+    /// The decisions that changed a value.
+    pub fn changes(&self) -> impl Iterator<Item = &Decision> {
+        self.decisions.iter().filter(|d| d.changed())
+    }
+}
+
+/// One immutable record of the change journal: a field's value changed.
+///
+/// The journal is append-only; its sequence numbers count from 1 without
+/// gaps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    sequence: u64,
+    resource: ResourceId,
+    field: Field,
+    old: Option<Value>,
+    new: Option<Value>,
+    source: Source,
+    observed: DateTime<Utc>,
+    rule: String,
+}
+
+impl JournalEntry {
+    pub(crate) fn new(
+        sequence: u64,
+        resource: ResourceId,
+        field: Field,
+        (old, new): (Option<Value>, Option<Value>),
+        provenance: &Provenance,
+    ) -> Self {
+        Self {
+            sequence,
+            resource,
+            field,
+            old,
+            new,
+            source: provenance.source().clone(),
+            observed: provenance.observed(),
+            rule: provenance.rule().to_owned(),
+        }
+    }
+
+    /// The entry's number, from 1.
+    #[must_use]
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// The resource whose field changed.
+    #[must_use]
+    pub fn resource(&self) -> &ResourceId {
+        &self.resource
+    }
+
+    /// The field that changed.
+    #[must_use]
+    pub fn field(&self) -> &Field {
+        &self.field
+    }
+
+    /// The value before.
+    #[must_use]
+    pub fn old(&self) -> Option<&Value> {
+        self.old.as_ref()
+    }
+
+    /// The value after.
+    #[must_use]
+    pub fn new_value(&self) -> Option<&Value> {
+        self.new.as_ref()
+    }
+
+    /// The source whose claim now holds the field.
+    #[must_use]
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// When that source observed the value.
+    #[must_use]
+    pub fn observed(&self) -> DateTime<Utc> {
+        self.observed
+    }
+
+    /// The rule that accepted it.
+    #[must_use]
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+}
+
+/// A rejected claim, kept with the reason it lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    claim: Claim,
+    reason: Reason,
+    rule: String,
+    /// The value that was kept.
+    kept: Option<Value>,
+}
+
+impl Conflict {
+    pub(crate) fn new(claim: Claim, reason: Reason, rule: String, kept: Option<Value>) -> Self {
+        Self {
+            claim,
+            reason,
+            rule,
+            kept,
+        }
+    }
+
+    /// The rejected claim.
+    #[must_use]
+    pub fn claim(&self) -> &Claim {
+        &self.claim
+    }
+
+    /// Why it lost.
+    #[must_use]
+    pub fn reason(&self) -> &Reason {
+        &self.reason
+    }
+
+    /// The rule applied.
+    #[must_use]
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+
+    /// The value the field kept.
+    #[must_use]
+    pub fn kept(&self) -> Option<&Value> {
+        self.kept.as_ref()
+    }
+}
+
+/// Why a field holds its value: see [`Estate::explain`](crate::Estate::explain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explanation {
+    resource: ResourceId,
+    field: Field,
+    value: Option<Value>,
+    provenance: Option<Provenance>,
+    claims: Vec<(Claim, ClaimStatus)>,
+}
+
+impl Explanation {
+    pub(crate) fn new(
+        resource: ResourceId,
+        field: Field,
+        value: Option<Value>,
+        provenance: Option<Provenance>,
+        claims: Vec<(Claim, ClaimStatus)>,
+    ) -> Self {
+        Self {
+            resource,
+            field,
+            value,
+            provenance,
+            claims,
+        }
+    }
+
+    /// The resource.
+    #[must_use]
+    pub fn resource(&self) -> &ResourceId {
+        &self.resource
+    }
+
+    /// The field.
+    #[must_use]
+    pub fn field(&self) -> &Field {
+        &self.field
+    }
+
+    /// The current value.
+    #[must_use]
+    pub fn value(&self) -> Option<&Value> {
+        self.value.as_ref()
+    }
+
+    /// Who set it; `None` when no claim did (it came with the record).
+    #[must_use]
+    pub fn provenance(&self) -> Option<&Provenance> {
+        self.provenance.as_ref()
+    }
+
+    /// Every claim on the field, in the order they were decided, each with
+    /// what became of it.
+    #[must_use]
+    pub fn claims(&self) -> &[(Claim, ClaimStatus)] {
+        &self.claims
+    }
+}
+
+impl std::fmt::Display for Explanation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self
+            .value
+            .as_ref()
+            .map_or_else(|| "(empty)".to_owned(), ToString::to_string);
+        writeln!(f, "{} of `{}` is {value}", self.field, self.resource)?;
+        match &self.provenance {
+            Some(p) => writeln!(
+                f,
+                "  set by {} (observed {}) under rule {}",
+                p.source(),
+                p.observed(),
+                p.rule()
+            )?,
+            None => writeln!(f, "  as recorded when the record was inserted")?,
+        }
+        for (claim, status) in &self.claims {
+            let what = match status {
+                ClaimStatus::Accepted(v) => format!("accepted: {}", v.reason()),
+                ClaimStatus::Rejected(v) => format!("rejected: {}", v.reason()),
+                ClaimStatus::Withdrawn => "withdrawn by its source".to_owned(),
+                ClaimStatus::Retraction => "retraction".to_owned(),
+            };
+            writeln!(
+                f,
+                "  {} {} at {}: {what}",
+                claim.source(),
+                claim.update(),
+                claim.observed()
+            )?;
+        }
+        Ok(())
+    }
+}
