@@ -150,7 +150,44 @@ pub enum Error {
         supported: u32,
     },
     // ---- field ownership, claims and the journal (issue 4) ----
+    /// A claim carries a value of the wrong type for its field.
+    #[error("wrong value type for {field} of `{id}`: expected {expected}, found {found}")]
+    WrongValueType {
+        /// The resource the claim is about.
+        id: ResourceId,
+        /// The field, as `asset.<name>` or `ci.<name>`.
+        field: String,
+        /// The type the field holds.
+        expected: crate::ownership::ValueType,
+        /// The type the claim carried.
+        found: crate::ownership::ValueType,
+    },
+    /// A column agreement contradicts itself.
+    #[error("contradictory column agreement for {scope}: {reason}")]
+    PolicyConflict {
+        /// The rule's scope: a field, a category or the default.
+        scope: String,
+        /// What contradicts what.
+        reason: String,
+    },
+    /// A batch was refused; every problem found is listed, in batch order.
+    #[error("batch refused, {} problem(s): {}", problems.len(), list(problems))]
+    Batch {
+        /// Each problem with the position of the change that caused it.
+        problems: Vec<(usize, Error)>,
+    },
     // ---- lifecycle and finance (issue 5) ----
+    /// A lifecycle change the transition table does not allow; see
+    /// [`Lifecycle::check_transition`](crate::Lifecycle::check_transition).
+    #[error("invalid lifecycle transition of `{id}` from {from} to {to}")]
+    InvalidTransition {
+        /// The asset whose state was to change.
+        id: ResourceId,
+        /// The state it is in.
+        from: crate::Lifecycle,
+        /// The state it was to move to.
+        to: crate::Lifecycle,
+    },
 }
 
 /// The rule a [`ResourceId`] broke; see [`Error::InvalidResourceId`].
@@ -175,6 +212,15 @@ pub enum IdRule {
     /// The id starts or ends with whitespace.
     #[error("leading or trailing whitespace")]
     SurroundingWhitespace,
+}
+
+/// Formats a batch's problems as `#3: unknown asset `x`; #7: ...`.
+fn list(problems: &[(usize, Error)]) -> String {
+    problems
+        .iter()
+        .map(|(at, error)| format!("#{at}: {error}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Shortens user input quoted inside an error message, so that a huge input
