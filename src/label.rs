@@ -218,6 +218,14 @@ impl AttributeKey {
     }
 }
 
+impl std::str::FromStr for AttributeKey {
+    type Err = Error;
+
+    fn from_str(key: &str) -> Result<Self, Error> {
+        Self::new(key)
+    }
+}
+
 impl fmt::Display for AttributeKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(&self.0)

@@ -1,6 +1,7 @@
 //! [`Estate`]: both registers, and the one write path into them.
 
 mod claims;
+mod reconcile;
 
 use std::collections::{HashMap, HashSet};
 

@@ -103,6 +103,16 @@ impl Source {
         Self::new(name, SourceKind::Person)
     }
 
+    /// The automated source `reconciliation`, which resolves disagreements
+    /// between the two views when no claim set the authoritative value.
+    #[must_use]
+    pub fn reconciliation() -> Self {
+        Self {
+            name: Arc::from("reconciliation"),
+            kind: SourceKind::Automated,
+        }
+    }
+
     /// The source's name.
     #[must_use]
     pub fn name(&self) -> &str {

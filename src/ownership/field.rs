@@ -24,7 +24,8 @@ use crate::{
 /// assert_eq!(field.category(), FieldCategory::Ownership);
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AssetField {
     /// The display name ([`Value::Text`]); cannot be cleared.
@@ -70,7 +71,8 @@ pub enum AssetField {
 /// assert!(matches!(field, Field::Ci(CiField::Attribute(_))));
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CiField {
     /// The display name ([`Value::Text`]); cannot be cleared.

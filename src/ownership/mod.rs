@@ -43,6 +43,7 @@
 mod claim;
 mod field;
 mod policy;
+mod reconcile;
 mod report;
 mod state;
 
@@ -52,6 +53,7 @@ pub use self::policy::{
     ColumnAgreement, Current, FieldOwnership, ManualLock, Provenance, Reason, Rule, Scope,
     SourcePattern, Verdict,
 };
+pub use self::reconcile::{FieldPair, Finding, ReconcileRules, Reconciliation, status_agrees};
 pub use self::report::{Conflict, Decision, Explanation, JournalEntry, Outcome, Report};
 pub use self::state::ClaimStatus;
 pub(crate) use self::state::{Added, FieldState};
