@@ -8,9 +8,9 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use itam_cmdb::ownership::{
     AssetField, CiField, Claim, ColumnAgreement, Field, FieldCategory, ManualLock, Outcome,
-    ReconcileRules, Rule, Source, Value, View,
+    ReconcileRules, Report, Rule, Source, Value, View,
 };
-use itam_cmdb::{Batch, Error, OperationalStatus, ResourceId, sample};
+use itam_cmdb::{Batch, Error, Estate, OperationalStatus, ResourceId, sample};
 
 fn main() -> Result<(), Error> {
     let mut estate = sample::estate();
@@ -30,6 +30,40 @@ fn main() -> Result<(), Error> {
     );
 
     let vm = ResourceId::new(sample::PAYMENT_VM)?;
+    let batch = conflicting_claims(&vm)?;
+    let plan = estate.plan(&batch)?;
+    let report = estate.apply(batch)?;
+    assert_eq!(plan, report, "the dry run decides exactly what apply does");
+    print_decisions(&vm, &report);
+    print_journal(&estate);
+
+    println!(
+        "\nConflict log: {} rejected claim(s) kept",
+        estate.conflicts().len()
+    );
+    println!(
+        "\n{}",
+        estate.explain(&vm, &Field::Asset(AssetField::Owner))?
+    );
+    println!("{}", estate.explain(&vm, &Field::Ci(CiField::Status))?);
+
+    let reconciliation = estate.reconcile(&ReconcileRules::standard(), at(5, 0));
+    println!("Reconciliation found {}:", reconciliation.findings().len());
+    for finding in reconciliation.findings() {
+        println!("  {finding}");
+    }
+    let resolved = estate.apply(reconciliation.into_resolution())?;
+    println!(
+        "Resolved: {} value(s) written to the other view, {} refused by the agreement",
+        resolved.changes().count(),
+        resolved.rejected().count()
+    );
+    Ok(())
+}
+
+/// Finance and discovery disagree on the owner; a person puts the VM in
+/// maintenance and discovery, a day later, says it is operational.
+fn conflicting_claims(vm: &ResourceId) -> Result<Batch, Error> {
     let finance = Source::automated("finance")?;
     let discovery = Source::automated("discovery")?;
     let dana = Source::person("dana.whitfield")?;
@@ -72,10 +106,10 @@ fn main() -> Result<(), Error> {
             at(4, 3),
         ));
 
-    let plan = estate.plan(&batch)?;
-    let report = estate.apply(batch)?;
-    assert_eq!(plan, report, "the dry run decides exactly what apply does");
+    Ok(batch)
+}
 
+fn print_decisions(vm: &ResourceId, report: &Report) {
     println!("Claims on {vm}:");
     for decision in report.decisions() {
         let claim = decision.claim();
@@ -91,7 +125,9 @@ fn main() -> Result<(), Error> {
             claim.update().to_string(),
         );
     }
+}
 
+fn print_journal(estate: &Estate) {
     println!("\nJournal:");
     for entry in estate.journal() {
         let show = |v: Option<&Value>| v.map_or("(empty)".to_owned(), ToString::to_string);
@@ -105,29 +141,6 @@ fn main() -> Result<(), Error> {
             entry.source()
         );
     }
-
-    println!(
-        "\nConflict log: {} rejected claim(s) kept",
-        estate.conflicts().len()
-    );
-    println!(
-        "\n{}",
-        estate.explain(&vm, &Field::Asset(AssetField::Owner))?
-    );
-    println!("{}", estate.explain(&vm, &Field::Ci(CiField::Status))?);
-
-    let reconciliation = estate.reconcile(&ReconcileRules::standard(), at(5, 0));
-    println!("Reconciliation found {}:", reconciliation.findings().len());
-    for finding in reconciliation.findings() {
-        println!("  {finding}");
-    }
-    let resolved = estate.apply(reconciliation.into_resolution())?;
-    println!(
-        "Resolved: {} value(s) written to the other view, {} refused by the agreement",
-        resolved.changes().count(),
-        resolved.rejected().count()
-    );
-    Ok(())
 }
 
 /// An instant in November 2026.
