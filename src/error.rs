@@ -177,8 +177,7 @@ pub enum Error {
         problems: Vec<(usize, Error)>,
     },
     // ---- lifecycle and finance (issue 5) ----
-    /// A lifecycle change the transition table does not allow; see
-    /// [`Lifecycle::check_transition`](crate::Lifecycle::check_transition).
+    /// A lifecycle change the transition table does not allow.
     #[error("invalid lifecycle transition of `{id}` from {from} to {to}")]
     InvalidTransition {
         /// The asset whose state was to change.
