@@ -177,7 +177,37 @@ pub enum Error {
         problems: Vec<(usize, Error)>,
     },
     // ---- lifecycle and finance (issue 5) ----
-    /// A lifecycle change the transition table does not allow.
+    /// A window of days is empty or unusable: it ends before it starts, or
+    /// it would list more occurrences than a report allows; see
+    /// [`renewal_calendar`](crate::finance::renewal_calendar).
+    #[error("invalid window {from}..={to}: {reason}")]
+    InvalidWindow {
+        /// The first day of the window, as `yyyy-mm-dd`.
+        from: String,
+        /// The last day of the window, as `yyyy-mm-dd`.
+        to: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Two contracts given together share an id.
+    #[error("duplicate contract `{0}`")]
+    DuplicateContract(ResourceId),
+    /// Two licence entitlements given together share an id.
+    #[error("duplicate entitlement `{0}`")]
+    DuplicateEntitlement(ResourceId),
+    /// Cost allocation weights cannot be used: a service's weight is
+    /// negative, or the id weighted is not a service, or every service
+    /// sharing a resource has weight zero; see
+    /// [`cost_per_service`](crate::finance::cost_per_service).
+    #[error("invalid cost weights for `{id}`: {reason}")]
+    InvalidWeights {
+        /// The service weighted, or the shared resource.
+        id: ResourceId,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A lifecycle change the transition table does not allow; see
+    /// [`Lifecycle::check_transition`](crate::Lifecycle::check_transition).
     #[error("invalid lifecycle transition of `{id}` from {from} to {to}")]
     InvalidTransition {
         /// The asset whose state was to change.

@@ -1,8 +1,12 @@
 //! Integration tests for itam-cmdb.
 
+mod depreciation;
+mod finance_cost;
+mod finance_terms;
 mod graph;
 mod ids;
 mod money;
+mod ownership;
 mod registers;
 mod serde;
 mod story;
