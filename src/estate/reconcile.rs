@@ -54,13 +54,11 @@ impl Estate {
                 if FieldPair::agree(asset_value.as_ref(), ci_value.as_ref()) {
                     continue;
                 }
-                let (from, to) = match pair.authority() {
-                    View::Asset => (asset_value.as_ref(), Field::Ci(pair.ci().clone())),
-                    View::Ci => (ci_value.as_ref(), Field::Asset(pair.asset().clone())),
-                };
-                let authoritative = match pair.authority() {
-                    View::Asset => Field::Asset(pair.asset().clone()),
-                    View::Ci => Field::Ci(pair.ci().clone()),
+                let asset_field = Field::Asset(pair.asset().clone());
+                let ci_field = Field::Ci(pair.ci().clone());
+                let (from, authoritative, to) = match pair.authority() {
+                    View::Asset => (asset_value.as_ref(), asset_field, ci_field),
+                    View::Ci => (ci_value.as_ref(), ci_field, asset_field),
                 };
                 let update = match from.and_then(|v| pair.convert(v, to.view())) {
                     Some(value) => Update::Set(value),

@@ -258,8 +258,9 @@ impl Claim {
 
     /// The order in which the claims of one field are decided, whatever
     /// order they arrive in: by observed instant, then source, then the
-    /// update's text (so two claims of one source at one instant still have
-    /// a fixed order).
+    /// update's kind and value type, then the value's text (so two claims
+    /// of one source at one instant still have a fixed order, even when
+    /// `8` the text and `8` the integer print alike).
     pub(crate) fn replay_order(&self, other: &Self) -> Ordering {
         self.observed
             .cmp(&other.observed)
@@ -269,10 +270,13 @@ impl Claim {
     }
 }
 
-fn update_rank(update: &Update) -> u8 {
+/// The kind of update, then the type of the value it sets (for a custom
+/// attribute, the attribute value's type).
+fn update_rank(update: &Update) -> (u8, &'static str) {
     match update {
-        Update::Set(_) => 0,
-        Update::Clear => 1,
-        Update::Retract => 2,
+        Update::Set(Value::Attribute(value)) => (0, value.type_name()),
+        Update::Set(value) => (0, value.value_type().name()),
+        Update::Clear => (1, ""),
+        Update::Retract => (2, ""),
     }
 }

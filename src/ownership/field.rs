@@ -184,9 +184,11 @@ pub enum ValueType {
     Attribute,
 }
 
-impl fmt::Display for ValueType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl ValueType {
+    /// The type's name, as its `Display` writes it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
             Self::Text => "text",
             Self::Date => "date",
             Self::Money => "money",
@@ -198,7 +200,13 @@ impl fmt::Display for ValueType {
             Self::Region => "region",
             Self::Criticality => "criticality",
             Self::Attribute => "attribute value",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ValueType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

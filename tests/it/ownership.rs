@@ -1266,12 +1266,10 @@ fn identical_claims_are_recorded_once() {
     );
 }
 
-/// `Claim::replay_order` breaks ties between one source's claims at one
-/// instant by the update's text, but distinct attribute values can share a
-/// text (`Text("8")` and `Integer(8)` both print `8`): such claims keep
-/// their arrival order, so the final value depends on it.
+/// Distinct attribute values can share a text (`Text("8")` and `Integer(8)`
+/// both print `8`); one source's claims of both at one instant must still be
+/// decided in a fixed order, so the final value does not depend on arrival.
 #[test]
-#[ignore = "bug: claims whose updates print the same text are decided in arrival order"]
 fn claims_that_print_alike_are_still_decided_in_a_fixed_order() {
     let cores = CiField::Attribute(AttributeKey::new("cores").unwrap());
     let discovery = auto("discovery");
