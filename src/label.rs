@@ -353,25 +353,25 @@ impl From<NaiveDate> for AttributeValue {
     }
 }
 
-/// Custom attributes in the order they were first set.
+/// Custom attributes, always in key order.
 ///
-/// Setting an existing key replaces its value in place; removing a key keeps
-/// the order of the others.
+/// The order never depends on the order the attributes were set, cleared
+/// and set again in: a record's attributes are a function of their values
+/// alone, so two estates that received the same claims in different orders
+/// hold equal records and print equal snapshots.
 ///
 /// # Serde
 ///
-/// A map from key to [`AttributeValue`], in order. A snapshot that repeats a
-/// key is rejected.
-///
-/// # Equality
-///
-/// Two attribute sets are equal when they hold the same keys and values in
-/// the same order.
+/// A map from key to [`AttributeValue`], in key order. A snapshot may list
+/// the keys in any order (they are sorted on load); one that repeats a key
+/// is rejected.
 #[derive(Debug, Clone, Default)]
 pub struct Attributes(IndexMap<AttributeKey, AttributeValue>);
 
 impl PartialEq for Attributes {
     fn eq(&self, other: &Self) -> bool {
+        // Both sides are in key order, so comparing in order is comparing
+        // as maps.
         self.0.len() == other.0.len() && self.0.iter().eq(other.0.iter())
     }
 }
@@ -397,7 +397,7 @@ impl Attributes {
         self.0.len()
     }
 
-    /// The attributes in order.
+    /// The attributes in key order.
     #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&AttributeKey, &AttributeValue)> {
         self.0.iter()
@@ -408,7 +408,7 @@ impl Attributes {
         key: AttributeKey,
         value: AttributeValue,
     ) -> Option<AttributeValue> {
-        self.0.insert(key, value)
+        self.0.insert_sorted(key, value).1
     }
 
     /// Frees spare capacity: a built record keeps its attributes for life.
@@ -416,7 +416,6 @@ impl Attributes {
         self.0.shrink_to_fit();
     }
 
-    #[allow(dead_code, reason = "used by the claim write path in a later issue")]
     pub(crate) fn remove(&mut self, key: &str) -> Option<AttributeValue> {
         self.0.shift_remove(key)
     }
@@ -439,7 +438,9 @@ impl Serialize for Attributes {
 
 impl<'de> Deserialize<'de> for Attributes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserialize_unique_map(deserializer, "attribute", |_, _| Ok(())).map(Self)
+        let mut map = deserialize_unique_map(deserializer, "attribute", |_, _| Ok(()))?;
+        map.sort_unstable_keys();
+        Ok(Self(map))
     }
 }
 
@@ -506,16 +507,21 @@ mod tests {
     }
 
     #[test]
-    fn attributes_keep_first_insertion_order() {
+    fn attributes_stay_in_key_order_whatever_the_order_of_writes() {
+        let key = |k: &str| AttributeKey::new(k).unwrap();
         let mut attrs = Attributes::default();
-        attrs.set(AttributeKey::new("os").unwrap(), "linux".into());
-        attrs.set(AttributeKey::new("cores").unwrap(), 8.into());
-        attrs.set(AttributeKey::new("os").unwrap(), "windows".into());
+        attrs.set(key("os"), "linux".into());
+        attrs.set(key("cores"), 8.into());
+        assert_eq!(attrs.set(key("os"), "windows".into()), Some("linux".into()));
         let keys: Vec<_> = attrs.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(keys, ["os", "cores"]);
+        assert_eq!(keys, ["cores", "os"]);
         assert_eq!(attrs.get("os"), Some(&AttributeValue::from("windows")));
-        assert_eq!(attrs.remove("os"), Some("windows".into()));
+        // Cleared and set again: same place, equal sets.
+        let before = attrs.clone();
+        assert_eq!(attrs.remove("cores"), Some(8.into()));
         assert_eq!(attrs.len(), 1);
+        attrs.set(key("cores"), 8.into());
+        assert_eq!(attrs, before);
     }
 
     #[test]
@@ -530,9 +536,11 @@ mod tests {
         let json = serde_json::to_string(&attrs).unwrap();
         assert_eq!(
             json,
-            r#"{"os":{"text":"linux"},"cores":{"integer":8},"tib":{"decimal":"2.5"}}"#
+            r#"{"cores":{"integer":8},"os":{"text":"linux"},"tib":{"decimal":"2.5"}}"#
         );
         assert_eq!(serde_json::from_str::<Attributes>(&json).unwrap(), attrs);
+        let shuffled = r#"{"tib":{"decimal":"2.5"},"os":{"text":"linux"},"cores":{"integer":8}}"#;
+        assert_eq!(serde_json::from_str::<Attributes>(shuffled).unwrap(), attrs);
         let dup = r#"{"os":{"text":"a"},"os":{"text":"b"}}"#;
         let err = serde_json::from_str::<Attributes>(dup).unwrap_err();
         assert!(

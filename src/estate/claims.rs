@@ -50,11 +50,13 @@ impl Ownership {
     }
 
     /// Checks a deserialised ownership state against the records: every
-    /// claimed field belongs to a record that exists, under the right id,
-    /// and holds the value its claims gave.
+    /// claimed field belongs to a record that exists, under the right id;
+    /// every claim is of the field's type; the stored outcome is one its
+    /// claims give (see [`FieldState::check`]); and the record holds that
+    /// value.
     pub(crate) fn check(&self, estate: &Estate) -> Result<(), Error> {
         for (id, states) in &self.fields {
-            for state in states {
+            for (n, state) in states.iter().enumerate() {
                 let value = match &state.field {
                     Field::Asset(f) => estate
                         .assets
@@ -68,18 +70,29 @@ impl Ownership {
                         .ok_or_else(|| Error::UnknownCi(id.clone()))?
                         .field_value(f),
                 };
+                let refuse = |why: &str| Error::InvalidField {
+                    id: id.clone(),
+                    field: state.field.to_string(),
+                    reason: format!("the snapshot's claims do not match the record: {why}"),
+                };
+                if states[..n].iter().any(|s| s.field == state.field) {
+                    return Err(refuse("the field is listed twice"));
+                }
                 if state
                     .claims
                     .iter()
                     .any(|c| c.resource() != id || c.field() != &state.field)
-                    || state.statuses.len() != state.claims.len()
-                    || value != state.value
                 {
-                    return Err(Error::InvalidField {
-                        id: id.clone(),
-                        field: state.field.to_string(),
-                        reason: "the snapshot's claims do not match the record".to_owned(),
-                    });
+                    return Err(refuse("a claim is of another resource or field"));
+                }
+                for claim in &state.claims {
+                    if let Update::Set(v) = claim.update() {
+                        check_value(id, &state.field, Some(v))?;
+                    }
+                }
+                state.check().map_err(refuse)?;
+                if value != state.value {
+                    return Err(refuse("the record holds another value"));
                 }
             }
         }
@@ -322,13 +335,32 @@ impl Estate {
         let before = state.value.clone();
         let added = state.add(claim.clone(), policy);
         let after = state.value.clone();
-        let outcome = match added {
-            Added::Duplicate => Outcome::Duplicate,
-            Added::Decided(ClaimStatus::Accepted(v)) => Outcome::Accepted {
+        let (status, rejected_again) = match added {
+            Added::Duplicate => (None, Vec::new()),
+            Added::Decided {
+                status,
+                rejected_again,
+            } => (Some(status), rejected_again),
+        };
+        // Claims that a late claim or a retraction made lose are logged
+        // like any other rejected claim: nothing is dropped silently.
+        for j in rejected_again {
+            if let ClaimStatus::Rejected(v) = &state.statuses[j] {
+                staged.conflicts.push(Conflict::new(
+                    state.claims[j].clone(),
+                    v.reason().clone(),
+                    v.rule().to_owned(),
+                    after.clone(),
+                ));
+            }
+        }
+        let outcome = match status {
+            None => Outcome::Duplicate,
+            Some(ClaimStatus::Accepted(v)) => Outcome::Accepted {
                 reason: v.reason().clone(),
                 rule: v.rule().to_owned(),
             },
-            Added::Decided(ClaimStatus::Rejected(v)) => {
+            Some(ClaimStatus::Rejected(v)) => {
                 staged.conflicts.push(Conflict::new(
                     claim.clone(),
                     v.reason().clone(),
@@ -340,7 +372,7 @@ impl Estate {
                     rule: v.rule().to_owned(),
                 }
             }
-            Added::Decided(_) => Outcome::Retracted,
+            Some(_) => Outcome::Retracted,
         };
         if before != after {
             let provenance = state.provenance.clone().unwrap_or_else(|| {

@@ -41,8 +41,15 @@ pub(crate) struct FieldState {
 pub(crate) enum Added {
     /// The same claim was already there: nothing changed.
     Duplicate,
-    /// The claim was added; its status after deciding.
-    Decided(ClaimStatus),
+    /// The claim was added and decided.
+    Decided {
+        /// The claim's own status.
+        status: ClaimStatus,
+        /// The indices (in replay order) of other claims that deciding
+        /// again turned from not rejected into rejected: a late claim or a
+        /// retraction can make a claim lose that had won.
+        rejected_again: Vec<usize>,
+    },
 }
 
 impl FieldState {
@@ -71,14 +78,95 @@ impl FieldState {
         {
             return Added::Duplicate;
         }
+        let last = at == self.claims.len();
+        // Only a retraction or a claim decided before others can change
+        // what became of earlier claims; keep their statuses to compare.
+        let earlier =
+            (!last || matches!(claim.update(), Update::Retract)).then(|| self.statuses.clone());
         self.claims.insert(at, claim);
-        if at + 1 == self.claims.len() {
+        if last {
             self.statuses.push(ClaimStatus::Retraction);
             self.step(at, policy);
         } else {
             self.replay(policy);
         }
-        Added::Decided(self.statuses[at].clone())
+        let rejected_again = earlier
+            .map(|earlier| {
+                let shifted = |j: usize| if j < at { j } else { j + 1 };
+                earlier
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, was)| {
+                        !matches!(was, ClaimStatus::Rejected(_))
+                            && matches!(self.statuses[shifted(*j)], ClaimStatus::Rejected(_))
+                    })
+                    .map(|(j, _)| shifted(j))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Added::Decided {
+            status: self.statuses[at].clone(),
+            rejected_again,
+        }
+    }
+
+    /// Checks, without a policy, that the stored outcome is one deciding
+    /// the stored claims could have given: claims in strict replay order,
+    /// a status for each that fits its update, withdrawals only where the
+    /// source retracted later, and the value and provenance those of the
+    /// last accepted claim (or the base value when none was accepted).
+    ///
+    /// The verdicts themselves are taken as recorded: claims may have been
+    /// decided under another policy ([`Estate::apply_with`]) or an earlier
+    /// agreement, so they cannot be decided again on load.
+    ///
+    /// [`Estate::apply_with`]: crate::Estate::apply_with
+    pub(crate) fn check(&self) -> Result<(), &'static str> {
+        if self.statuses.len() != self.claims.len() {
+            return Err("a claim has no status");
+        }
+        if self
+            .claims
+            .windows(2)
+            .any(|w| w[0].replay_order(&w[1]) != Ordering::Less)
+        {
+            return Err("the claims are not in replay order");
+        }
+        let mut value = self.base.as_ref();
+        let mut provenance = None;
+        for (i, (claim, status)) in self.claims.iter().zip(&self.statuses).enumerate() {
+            let retract = matches!(claim.update(), Update::Retract);
+            match status {
+                ClaimStatus::Retraction if retract => {}
+                ClaimStatus::Withdrawn if !retract => {
+                    let retracted = self.claims[i + 1..].iter().any(|later| {
+                        later.source() == claim.source()
+                            && matches!(later.update(), Update::Retract)
+                    });
+                    if !retracted {
+                        return Err("a claim is withdrawn but its source never retracted");
+                    }
+                }
+                ClaimStatus::Rejected(v) if !retract && !v.accepted() => {}
+                ClaimStatus::Accepted(v) if !retract && v.accepted() => {
+                    value = match claim.update() {
+                        Update::Set(v) => Some(v),
+                        _ => None,
+                    };
+                    provenance = Some((claim, v.rule()));
+                }
+                _ => return Err("a claim's status does not fit its update"),
+            }
+        }
+        let derived = provenance.map(|(c, rule)| (c.source(), c.observed(), rule));
+        let stored = self
+            .provenance
+            .as_ref()
+            .map(|p| (p.source(), p.observed(), p.rule()));
+        if value != self.value.as_ref() || derived != stored {
+            return Err("the value is not the one its claims give");
+        }
+        Ok(())
     }
 
     /// Decides every claim again, from the base value.
@@ -200,6 +288,58 @@ mod tests {
         }
         assert_eq!(forward, backward);
         assert_eq!(forward.value, Some(Value::text("f")));
+    }
+
+    #[test]
+    fn a_late_claim_reports_the_claims_it_made_lose() {
+        let policy = agreement();
+        let mut state = FieldState::new(AssetField::Owner.into(), None);
+        state.add(claim("discovery", "d", 2), &policy);
+        let Added::Decided {
+            status,
+            rejected_again,
+        } = state.add(claim("finance", "f", 1), &policy)
+        else {
+            panic!("not a duplicate");
+        };
+        assert!(matches!(status, ClaimStatus::Accepted(_)));
+        assert_eq!(rejected_again, [1], "discovery's claim, now second");
+        // An appended claim that loses reports only itself.
+        let Added::Decided { rejected_again, .. } = state.add(claim("discovery", "d3", 3), &policy)
+        else {
+            panic!("not a duplicate");
+        };
+        assert!(rejected_again.is_empty());
+        assert_eq!(state.check(), Ok(()));
+    }
+
+    #[test]
+    fn check_refuses_outcomes_the_claims_cannot_give() {
+        let policy = agreement();
+        let mut state = FieldState::new(AssetField::Owner.into(), Some(Value::text("old")));
+        state.add(claim("discovery", "d", 1), &policy);
+        state.add(claim("finance", "f", 2), &policy);
+        assert_eq!(state.check(), Ok(()));
+
+        let mut value = state.clone();
+        value.value = Some(Value::text("x"));
+        assert!(value.check().is_err());
+
+        let mut order = state.clone();
+        order.claims.swap(0, 1);
+        assert_eq!(order.check(), Err("the claims are not in replay order"));
+
+        let mut withdrawn = state.clone();
+        withdrawn.statuses[0] = ClaimStatus::Withdrawn;
+        assert!(withdrawn.check().is_err());
+
+        let mut provenance = state.clone();
+        provenance.provenance = None;
+        assert!(provenance.check().is_err());
+
+        let mut missing = state;
+        missing.statuses.pop();
+        assert_eq!(missing.check(), Err("a claim has no status"));
     }
 
     #[test]

@@ -449,9 +449,6 @@ fn snapshot_format_is_pinned() {
           "warranty_end": "2027-01-14",
           "renewal_date": "2027-01-15",
           "attributes": {
-            "sku": {
-              "text": "Standard_D8s_v5"
-            },
             "cores": {
               "integer": 8
             },
@@ -463,6 +460,9 @@ fn snapshot_format_is_pinned() {
             },
             "reserved_until": {
               "date": "2026-12-31"
+            },
+            "sku": {
+              "text": "Standard_D8s_v5"
             }
           }
         },
