@@ -62,7 +62,7 @@ impl Asset {
 
     /// The asset if it keeps every invariant its builder enforces.
     pub(crate) fn checked(self) -> Result<Self, Error> {
-        self.to_builder().build()
+        self.into_builder().build()
     }
 }
 

@@ -18,6 +18,11 @@ use crate::{Error, ResourceId};
 /// that is gone for good (disposed, sold, donated or returned at the end of
 /// its lease) never leaves that state.
 ///
+/// The estate enforces the table: a lifecycle claim that would make a move
+/// the table does not allow fails its batch, and only a
+/// [reactivation claim](crate::ownership::Claim::reactivate) brings a
+/// retired asset back (see [`Estate::apply`](crate::Estate::apply)).
+///
 /// # Serde
 ///
 /// Plain states are strings (`"in_use"`); states with a substate are

@@ -119,22 +119,28 @@ impl Asset {
     /// A builder holding this asset's values, to derive a changed copy.
     #[must_use]
     pub fn to_builder(&self) -> AssetBuilder {
+        self.clone().into_builder()
+    }
+
+    /// [`to_builder`](Self::to_builder) without the clone.
+    #[must_use]
+    pub(crate) fn into_builder(self) -> AssetBuilder {
         AssetBuilder {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            kind: self.kind.clone(),
+            id: self.id,
+            name: self.name,
+            kind: self.kind,
             lifecycle: self.lifecycle,
-            owner: self.owner.clone(),
-            budget_owner: self.budget_owner.clone(),
-            cost_center: self.cost_center.clone(),
-            location: self.location.clone(),
+            owner: self.owner,
+            budget_owner: self.budget_owner,
+            cost_center: self.cost_center,
+            location: self.location,
             purchase_date: self.purchase_date,
             purchase_cost: self.purchase_cost,
             monthly_cost: self.monthly_cost,
             warranty_end: self.warranty_end,
             support_end: self.support_end,
             renewal_date: self.renewal_date,
-            attributes: self.attributes.clone(),
+            attributes: self.attributes,
             pending: Vec::new(),
         }
     }

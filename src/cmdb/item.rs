@@ -301,16 +301,22 @@ impl ConfigurationItem {
     /// A builder holding this item's values, to derive a changed copy.
     #[must_use]
     pub fn to_builder(&self) -> ConfigurationItemBuilder {
+        self.clone().into_builder()
+    }
+
+    /// [`to_builder`](Self::to_builder) without the clone.
+    #[must_use]
+    pub(crate) fn into_builder(self) -> ConfigurationItemBuilder {
         ConfigurationItemBuilder {
-            id: self.id.clone(),
-            name: self.name.clone(),
-            class: self.class.clone(),
+            id: self.id,
+            name: self.name,
+            class: self.class,
             status: self.status,
-            environment: self.environment.clone(),
-            region: self.region.clone(),
+            environment: self.environment,
+            region: self.region,
             criticality: self.criticality,
-            owner: self.owner.clone(),
-            attributes: self.attributes.clone(),
+            owner: self.owner,
+            attributes: self.attributes,
             pending: Vec::new(),
         }
     }
@@ -555,7 +561,7 @@ impl ConfigurationItem {
 
     /// The item if it keeps every invariant its builder enforces.
     pub(crate) fn checked(self) -> Result<Self, Error> {
-        self.to_builder().build()
+        self.into_builder().build()
     }
 }
 

@@ -2,6 +2,7 @@
 //! estate (the dry run), then committing what was staged.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -9,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::{Change, Estate, Validation};
 use crate::asset::check_value;
 use crate::ownership::{
-    Added, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
+    Added, AssetField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
     FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update, Value, View,
 };
-use crate::{Asset, ConfigurationItem, Error, ResourceId};
+use crate::{Asset, ConfigurationItem, Error, Lifecycle, ResourceId};
 
 /// The estate's ownership state: the agreement, every field's claims, the
 /// append-only journal and the conflict log.
@@ -89,6 +90,7 @@ impl Ownership {
                     if let Update::Set(v) = claim.update() {
                         check_value(id, &state.field, Some(v))?;
                     }
+                    check_reactivation_claim(claim)?;
                 }
                 state.check().map_err(refuse)?;
                 if value != state.value {
@@ -244,6 +246,105 @@ impl<'a> Inserted<'a> {
     }
 }
 
+/// The outcome of adding `claim` to `state`; every claim it left
+/// rejected goes to the conflict log, the claims a late claim or a
+/// retraction made lose included: nothing is dropped silently.
+fn log(conflicts: &mut Vec<Conflict>, claim: &Claim, state: &FieldState, added: Added) -> Outcome {
+    let Added::Decided {
+        status,
+        rejected_again,
+    } = added
+    else {
+        return Outcome::Duplicate;
+    };
+    let kept = &state.value;
+    for j in rejected_again {
+        if let ClaimStatus::Rejected(v) = &state.statuses[j] {
+            conflicts.push(Conflict::new(
+                state.claims[j].clone(),
+                v.reason().clone(),
+                Arc::clone(v.rule_label()),
+                kept.clone(),
+            ));
+        }
+    }
+    match status {
+        ClaimStatus::Accepted(v) => Outcome::Accepted {
+            reason: v.reason().clone(),
+            rule: Arc::clone(v.rule_label()),
+        },
+        ClaimStatus::Rejected(v) => {
+            conflicts.push(Conflict::new(
+                claim.clone(),
+                v.reason().clone(),
+                Arc::clone(v.rule_label()),
+                kept.clone(),
+            ));
+            Outcome::Rejected {
+                reason: v.reason().clone(),
+                rule: Arc::clone(v.rule_label()),
+            }
+        }
+        ClaimStatus::Withdrawn | ClaimStatus::Retraction => Outcome::Retracted,
+    }
+}
+
+/// Checks what can be checked of a claim alone: the value's type, a clear
+/// of a required field, a reactivation that is not one.
+fn check_claim(claim: &Claim) -> Result<(), Error> {
+    let (id, field) = (claim.resource(), claim.field());
+    match claim.update() {
+        Update::Set(value) => check_value(id, field, Some(value))?,
+        Update::Clear => check_value(id, field, None)?,
+        Update::Retract => {}
+    }
+    check_reactivation_claim(claim)
+}
+
+/// Refuses a claim marked as a reactivation that is not one (only a
+/// deserialised claim can be).
+fn check_reactivation_claim(claim: &Claim) -> Result<(), Error> {
+    let in_use = Update::Set(Value::Lifecycle(Lifecycle::InUse));
+    if claim.is_reactivation()
+        && (claim.field() != &Field::Asset(AssetField::Lifecycle) || claim.update() != &in_use)
+    {
+        return Err(Error::InvalidField {
+            id: claim.resource().clone(),
+            field: claim.field().to_string(),
+            reason: "a reactivation sets the lifecycle to in use".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a change of an asset's lifecycle from `before` to `after` (the
+/// journal's old and new values) against the transition table, or, when
+/// the claim that now holds the value is a [reactivation](Claim::reactivate),
+/// as a reactivation.
+fn check_lifecycle(
+    id: &ResourceId,
+    state: &FieldState,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> Result<(), Error> {
+    let (Some(Value::Lifecycle(from)), Some(Value::Lifecycle(to))) = (before, after) else {
+        return Ok(());
+    };
+    if from == to {
+        return Ok(());
+    }
+    let holder = state
+        .statuses
+        .iter()
+        .rposition(|s| matches!(s, ClaimStatus::Accepted(_)))
+        .map(|at| &state.claims[at]);
+    if holder.is_some_and(Claim::is_reactivation) {
+        from.check_reactivation(*to, id)
+    } else {
+        from.check_transition(*to, id)
+    }
+}
+
 impl Estate {
     /// Decides every claim of `changes` against the estate as the batch's
     /// other changes leave it; problems go to `problems`.
@@ -255,6 +356,12 @@ impl Estate {
         problems: &mut Vec<(usize, Error)>,
     ) -> StagedClaims {
         let mut staged = StagedClaims::default();
+        staged.decisions.reserve(
+            changes
+                .iter()
+                .filter(|c| matches!(c, Change::Claim(_)))
+                .count(),
+        );
         let mut inserted = None;
         for (at, change) in changes.iter().enumerate() {
             let Change::Claim(claim) = change else {
@@ -297,11 +404,76 @@ impl Estate {
     ) -> Result<(), Error> {
         let id = claim.resource();
         let field = claim.field();
-        match claim.update() {
-            Update::Set(value) => check_value(id, field, Some(value))?,
-            Update::Clear => check_value(id, field, None)?,
-            Update::Retract => {}
+        check_claim(claim)?;
+        let StagedClaims {
+            resources,
+            decisions,
+            journal,
+            conflicts,
+        } = staged;
+        let resource = match resources.get_index_of(id) {
+            Some(i) => &mut resources[i],
+            None => resources.entry(id.clone()).or_default(),
+        };
+        let slot = if let Some(slot) = resource.fields.iter().position(|s| &s.field == field) {
+            slot
+        } else {
+            let state = self.field_state(check, inserted, resource, id, field)?;
+            resource.fields.push(state);
+            resource.fields.len() - 1
+        };
+        resource.last = at;
+        let state = &mut resource.fields[slot];
+        let before = state.value.clone();
+        // A lifecycle change must be one the transition table allows; keep
+        // the field as it was to undo a refused claim.
+        let saved = matches!(field, Field::Asset(AssetField::Lifecycle)).then(|| state.clone());
+        let added = state.add(claim.clone(), policy);
+        if let Some(saved) = saved {
+            if let Err(e) = check_lifecycle(id, state, before.as_ref(), state.value.as_ref()) {
+                *state = saved;
+                return Err(e);
+            }
         }
+        let outcome = log(conflicts, claim, state, added);
+        let after = if state.value == before {
+            before.clone()
+        } else {
+            let provenance = state.provenance.clone().unwrap_or_else(|| {
+                Provenance::new(
+                    claim.source().clone(),
+                    claim.observed(),
+                    "retraction".into(),
+                )
+            });
+            let after = state.value.clone();
+            resource.write(field, after.clone());
+            journal.push((
+                id.clone(),
+                field.clone(),
+                before.clone(),
+                after.clone(),
+                provenance,
+            ));
+            after
+        };
+        decisions.push(Decision::new(at, claim.clone(), outcome, before, after));
+        Ok(())
+    }
+
+    /// The claimed state of a field the batch has not touched yet: the
+    /// estate's (unless the batch inserts the record afresh), or a new one
+    /// from the record's value. Loads the record of the field's view into
+    /// `resource` on first use, refusing a record that does not exist once
+    /// the batch's other changes are applied.
+    fn field_state(
+        &self,
+        check: &Validation<'_>,
+        inserted: &Inserted<'_>,
+        resource: &mut StagedResource,
+        id: &ResourceId,
+        field: &Field,
+    ) -> Result<FieldState, Error> {
         let (present, fresh) = match field.view() {
             View::Asset => (
                 check.has_asset(id),
@@ -315,86 +487,13 @@ impl Estate {
                 View::Ci => Error::UnknownCi(id.clone()),
             });
         }
-        let resource = staged.resources.entry(id.clone()).or_default();
-        resource.last = at;
         let current = resource.load(self, inserted, id, field)?;
-        let slot = if let Some(slot) = resource.fields.iter().position(|s| &s.field == field) {
-            slot
+        let existing = if fresh {
+            None
         } else {
-            let existing = if fresh {
-                None
-            } else {
-                self.ownership.state(id.as_str(), field).cloned()
-            };
-            resource
-                .fields
-                .push(existing.unwrap_or_else(|| FieldState::new(field.clone(), current)));
-            resource.fields.len() - 1
+            self.ownership.state(id.as_str(), field).cloned()
         };
-        let state = &mut resource.fields[slot];
-        let before = state.value.clone();
-        let added = state.add(claim.clone(), policy);
-        let after = state.value.clone();
-        let (status, rejected_again) = match added {
-            Added::Duplicate => (None, Vec::new()),
-            Added::Decided {
-                status,
-                rejected_again,
-            } => (Some(status), rejected_again),
-        };
-        // Claims that a late claim or a retraction made lose are logged
-        // like any other rejected claim: nothing is dropped silently.
-        for j in rejected_again {
-            if let ClaimStatus::Rejected(v) = &state.statuses[j] {
-                staged.conflicts.push(Conflict::new(
-                    state.claims[j].clone(),
-                    v.reason().clone(),
-                    v.rule().to_owned(),
-                    after.clone(),
-                ));
-            }
-        }
-        let outcome = match status {
-            None => Outcome::Duplicate,
-            Some(ClaimStatus::Accepted(v)) => Outcome::Accepted {
-                reason: v.reason().clone(),
-                rule: v.rule().to_owned(),
-            },
-            Some(ClaimStatus::Rejected(v)) => {
-                staged.conflicts.push(Conflict::new(
-                    claim.clone(),
-                    v.reason().clone(),
-                    v.rule().to_owned(),
-                    after.clone(),
-                ));
-                Outcome::Rejected {
-                    reason: v.reason().clone(),
-                    rule: v.rule().to_owned(),
-                }
-            }
-            Some(_) => Outcome::Retracted,
-        };
-        if before != after {
-            let provenance = state.provenance.clone().unwrap_or_else(|| {
-                Provenance::new(
-                    claim.source().clone(),
-                    claim.observed(),
-                    "retraction".into(),
-                )
-            });
-            resource.write(field, after.clone());
-            staged.journal.push((
-                id.clone(),
-                field.clone(),
-                before.clone(),
-                after.clone(),
-                provenance,
-            ));
-        }
-        staged
-            .decisions
-            .push(Decision::new(at, claim.clone(), outcome, before, after));
-        Ok(())
+        Ok(existing.unwrap_or_else(|| FieldState::new(field.clone(), current)))
     }
 
     /// Writes what [`stage_claims`](Self::stage_claims) decided.

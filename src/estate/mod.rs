@@ -425,6 +425,19 @@ impl Estate {
     /// resource, a value of the wrong type ([`Error::WrongValueType`]), a
     /// cleared required field, or a value the record's rules refuse (an
     /// empty owner, a negative cost, a warranty ending before purchase).
+    ///
+    /// # Lifecycle transitions
+    ///
+    /// Every change a batch makes to an asset's lifecycle (the journal's old
+    /// and new value) must be one the [transition
+    /// table](crate::Lifecycle::check_transition) allows, or, when the claim
+    /// that now holds the value is a [reactivation](Claim::reactivate), a
+    /// valid [reactivation](crate::Lifecycle::check_reactivation); otherwise
+    /// the batch fails with [`Error::InvalidTransition`] naming the asset and
+    /// both states. This holds whichever claim makes the move: a late claim,
+    /// or a retraction that falls back to an earlier state (a disposed asset
+    /// does not come back because the claim that disposed of it is
+    /// withdrawn). A claim that leaves the state as it is moves nothing.
     pub fn apply(&mut self, batch: Batch) -> Result<Report, Error> {
         self.commit(batch.changes, None).map(|(_, report)| report)
     }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Field, Value};
+use super::{AssetField, Field, Value};
 use crate::label::{MAX_KEY, check_label};
-use crate::{Error, ResourceId};
+use crate::{Error, Lifecycle, ResourceId};
 
 /// Who makes a claim: a feed, a scanner, a team, or a person.
 ///
@@ -186,13 +186,54 @@ impl fmt::Display for Update {
 /// assert_eq!(claim.field().to_string(), "asset.owner");
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claim {
+///
+/// # Serde
+///
+/// A map of `resource`, `field`, `update`, `source`, `observed`, and
+/// `"reactivation": true` for a [reactivation](Claim::reactivate) (absent
+/// otherwise).
+///
+/// Cloning a claim is cheap: a claim is immutable and shared.
+#[derive(Debug, Clone)]
+pub struct Claim(Arc<ClaimData>);
+
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct ClaimData {
     resource: ResourceId,
     field: Field,
     update: Update,
     source: Source,
     observed: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    reactivation: bool,
+}
+
+impl PartialEq for Claim {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl Eq for Claim {}
+
+impl Serialize for Claim {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Claim {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ClaimData::deserialize(deserializer).map(|data| Self(Arc::new(data)))
+    }
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde passes a reference"
+)]
+fn is_false(flag: &bool) -> bool {
+    !*flag
 }
 
 impl Claim {
@@ -205,13 +246,66 @@ impl Claim {
         source: Source,
         observed: DateTime<Utc>,
     ) -> Self {
-        Self {
+        Self(Arc::new(ClaimData {
             resource,
             field: field.into(),
             update,
             source,
             observed,
-        }
+            reactivation: false,
+        }))
+    }
+
+    /// A claim that brings a retired asset back into use: the asset's
+    /// lifecycle becomes [in use](crate::Lifecycle::InUse) by the explicit
+    /// reactivation of [`Lifecycle::check_reactivation`], which an ordinary
+    /// claim cannot make.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use itam_cmdb::ownership::{AssetField, Claim, Source, Value};
+    /// use itam_cmdb::{Batch, Error, Lifecycle, ResourceId, RetirementReason, sample};
+    ///
+    /// let mut estate = sample::estate();
+    /// let id = ResourceId::new(sample::DECOMMISSIONED_VM)?;
+    /// let alice = Source::person("alice")?;
+    /// let day = |d| Utc.with_ymd_and_hms(2026, 11, d, 9, 0, 0).unwrap();
+    /// let retired = Value::Lifecycle(Lifecycle::Retired(RetirementReason::Decommissioned));
+    /// let mut retire = Batch::new();
+    /// retire.claim(Claim::set(id.clone(), AssetField::Lifecycle, retired, alice.clone(), day(2)));
+    /// estate.apply(retire)?;
+    ///
+    /// // An ordinary claim cannot bring it back...
+    /// let mut back = Batch::new();
+    /// back.claim(Claim::set(id.clone(), AssetField::Lifecycle, Value::Lifecycle(Lifecycle::InUse), alice.clone(), day(3)));
+    /// assert!(matches!(estate.apply(back), Err(Error::InvalidTransition { .. })));
+    /// // ...a reactivation can.
+    /// let mut reactivate = Batch::new();
+    /// reactivate.claim(Claim::reactivate(id.clone(), alice, day(3)));
+    /// estate.apply(reactivate)?;
+    /// assert_eq!(estate.asset(&id).unwrap().lifecycle(), Lifecycle::InUse);
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    ///
+    /// [`Lifecycle::check_reactivation`]: crate::Lifecycle::check_reactivation
+    #[must_use]
+    pub fn reactivate(resource: ResourceId, source: Source, observed: DateTime<Utc>) -> Self {
+        Self(Arc::new(ClaimData {
+            resource,
+            field: AssetField::Lifecycle.into(),
+            update: Update::Set(Value::Lifecycle(Lifecycle::InUse)),
+            source,
+            observed,
+            reactivation: true,
+        }))
+    }
+
+    /// Whether this is a [reactivation](Claim::reactivate).
+    #[must_use]
+    pub fn is_reactivation(&self) -> bool {
+        self.0.reactivation
     }
 
     /// A claim that the field holds `value`.
@@ -229,44 +323,47 @@ impl Claim {
     /// The resource the claim is about.
     #[must_use]
     pub fn resource(&self) -> &ResourceId {
-        &self.resource
+        &self.0.resource
     }
 
     /// The field the claim writes.
     #[must_use]
     pub fn field(&self) -> &Field {
-        &self.field
+        &self.0.field
     }
 
     /// What the claim asks for.
     #[must_use]
     pub fn update(&self) -> &Update {
-        &self.update
+        &self.0.update
     }
 
     /// Who makes the claim.
     #[must_use]
     pub fn source(&self) -> &Source {
-        &self.source
+        &self.0.source
     }
 
     /// When the source observed what it claims.
     #[must_use]
     pub fn observed(&self) -> DateTime<Utc> {
-        self.observed
+        self.0.observed
     }
 
     /// The order in which the claims of one field are decided, whatever
     /// order they arrive in: by observed instant, then source, then the
     /// update's kind and value type, then the value's text (so two claims
     /// of one source at one instant still have a fixed order, even when
-    /// `8` the text and `8` the integer print alike).
+    /// `8` the text and `8` the integer print alike), and an ordinary
+    /// claim before a reactivation of the same value.
     pub(crate) fn replay_order(&self, other: &Self) -> Ordering {
-        self.observed
-            .cmp(&other.observed)
-            .then_with(|| self.source.cmp(&other.source))
-            .then_with(|| update_rank(&self.update).cmp(&update_rank(&other.update)))
-            .then_with(|| self.update.to_string().cmp(&other.update.to_string()))
+        self.0
+            .observed
+            .cmp(&other.0.observed)
+            .then_with(|| self.0.source.cmp(&other.0.source))
+            .then_with(|| update_rank(&self.0.update).cmp(&update_rank(&other.0.update)))
+            .then_with(|| self.0.update.to_string().cmp(&other.0.update.to_string()))
+            .then_with(|| self.0.reactivation.cmp(&other.0.reactivation))
     }
 }
 

@@ -32,7 +32,9 @@ pub enum AssetField {
     Name,
     /// The kind ([`Value::AssetKind`]); cannot be cleared.
     Kind,
-    /// The lifecycle state ([`Value::Lifecycle`]); cannot be cleared.
+    /// The lifecycle state ([`Value::Lifecycle`]); cannot be cleared, and
+    /// changes only as the transition table allows (see
+    /// [`Estate::apply`](crate::Estate::apply)).
     Lifecycle,
     /// The owner ([`Value::Text`]).
     Owner,

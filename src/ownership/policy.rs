@@ -1,6 +1,7 @@
 //! The `FieldOwnership` trait and the default policy, a column agreement.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,11 +14,11 @@ use crate::Error;
 pub struct Provenance {
     source: Source,
     observed: DateTime<Utc>,
-    rule: String,
+    rule: Arc<str>,
 }
 
 impl Provenance {
-    pub(crate) fn new(source: Source, observed: DateTime<Utc>, rule: String) -> Self {
+    pub(crate) fn new(source: Source, observed: DateTime<Utc>, rule: Arc<str>) -> Self {
         Self {
             source,
             observed,
@@ -42,6 +43,11 @@ impl Provenance {
     /// `category ownership`, `default`, or `no rule`.
     #[must_use]
     pub fn rule(&self) -> &str {
+        &self.rule
+    }
+
+    /// The rule's label, shared.
+    pub(crate) fn rule_label(&self) -> &Arc<str> {
         &self.rule
     }
 }
@@ -126,13 +132,13 @@ impl fmt::Display for Reason {
 pub struct Verdict {
     accepted: bool,
     reason: Reason,
-    rule: String,
+    rule: Arc<str>,
 }
 
 impl Verdict {
     /// Accept the claim.
     #[must_use]
-    pub fn accept(reason: Reason, rule: impl Into<String>) -> Self {
+    pub fn accept(reason: Reason, rule: impl Into<Arc<str>>) -> Self {
         Self {
             accepted: true,
             reason,
@@ -142,7 +148,7 @@ impl Verdict {
 
     /// Reject the claim; it is kept in the conflict log.
     #[must_use]
-    pub fn reject(reason: Reason, rule: impl Into<String>) -> Self {
+    pub fn reject(reason: Reason, rule: impl Into<Arc<str>>) -> Self {
         Self {
             accepted: false,
             reason,
@@ -165,6 +171,11 @@ impl Verdict {
     /// The rule applied.
     #[must_use]
     pub fn rule(&self) -> &str {
+        &self.rule
+    }
+
+    /// The rule's label, shared.
+    pub(crate) fn rule_label(&self) -> &Arc<str> {
         &self.rule
     }
 }
@@ -518,10 +529,10 @@ impl Rule {
         Ok(())
     }
 
-    fn decide(&self, current: Current<'_>, claim: &Claim) -> Verdict {
-        let rule = self.scope.to_string();
-        let accept = |reason| Verdict::accept(reason, rule.clone());
-        let reject = |reason| Verdict::reject(reason, rule.clone());
+    /// Decides `claim` under this rule, reporting the rule as `label`.
+    fn decide(&self, current: Current<'_>, claim: &Claim, label: &Arc<str>) -> Verdict {
+        let accept = |reason| Verdict::accept(reason, Arc::clone(label));
+        let reject = |reason| Verdict::reject(reason, Arc::clone(label));
         let source = claim.source();
         let has_value = current.value.is_some();
         if matches!(claim.update(), Update::Clear) && has_value && !self.allow_clear {
@@ -621,9 +632,26 @@ impl Rule {
 /// assert!(agreement.with(Rule::fallback()).is_err());
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnAgreement {
     rules: Vec<Rule>,
+    /// Each rule's label (its scope, as text), made once: every verdict
+    /// shares it.
+    #[serde(skip)]
+    labels: Vec<Arc<str>>,
+    /// The label of the built-in rule, `no rule`.
+    #[serde(skip)]
+    built_in: Arc<str>,
+}
+
+impl Default for ColumnAgreement {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            labels: Vec::new(),
+            built_in: Arc::from("no rule"),
+        }
+    }
 }
 
 impl ColumnAgreement {
@@ -639,18 +667,23 @@ impl ColumnAgreement {
     #[must_use]
     pub fn itam_default() -> Self {
         let itam = ["finance", "procurement"];
-        Self {
-            rules: vec![
-                Rule::category(FieldCategory::Ownership).sources(itam),
-                Rule::category(FieldCategory::Cost).sources(itam),
-                Rule::view_category(View::Asset, FieldCategory::Lifecycle).sources(itam),
-                Rule::view_category(View::Ci, FieldCategory::Lifecycle).sources(["discovery"]),
-                Rule::category(FieldCategory::Configuration)
-                    .sources(["discovery"])
-                    .stale_after(TimeDelta::days(30)),
-                Rule::category(FieldCategory::Identity).sources(["discovery", "procurement"]),
-            ],
+        let rules = [
+            Rule::category(FieldCategory::Ownership).sources(itam),
+            Rule::category(FieldCategory::Cost).sources(itam),
+            Rule::view_category(View::Asset, FieldCategory::Lifecycle).sources(itam),
+            Rule::view_category(View::Ci, FieldCategory::Lifecycle).sources(["discovery"]),
+            Rule::category(FieldCategory::Configuration)
+                .sources(["discovery"])
+                .stale_after(TimeDelta::days(30)),
+            Rule::category(FieldCategory::Identity).sources(["discovery", "procurement"]),
+        ];
+        let mut agreement = Self::new();
+        for rule in rules {
+            // Distinct scopes and valid rules: `with` cannot refuse them
+            // (pinned by a unit test); add them the same way regardless.
+            agreement.push(rule);
         }
+        agreement
     }
 
     /// Adds a rule.
@@ -667,8 +700,13 @@ impl ColumnAgreement {
                 reason: "two rules at the same specificity".to_owned(),
             });
         }
-        self.rules.push(rule);
+        self.push(rule);
         Ok(self)
+    }
+
+    fn push(&mut self, rule: Rule) {
+        self.labels.push(Arc::from(rule.scope.to_string()));
+        self.rules.push(rule);
     }
 
     /// The rules, in the order given.
@@ -681,21 +719,26 @@ impl ColumnAgreement {
     /// applies.
     #[must_use]
     pub fn rule_for(&self, field: &Field) -> Option<&Rule> {
+        self.governing(field).map(|at| &self.rules[at])
+    }
+
+    /// The position of the rule that governs `field`.
+    fn governing(&self, field: &Field) -> Option<usize> {
         self.rules
             .iter()
-            .filter(|rule| rule.scope.covers(field))
-            .max_by_key(|rule| rule.scope.specificity())
+            .enumerate()
+            .filter(|(_, rule)| rule.scope.covers(field))
+            .max_by_key(|(_, rule)| rule.scope.specificity())
+            .map(|(at, _)| at)
     }
 }
 
 impl FieldOwnership for ColumnAgreement {
     fn decide(&self, field: &Field, current: Current<'_>, claim: &Claim) -> Verdict {
-        if let Some(rule) = self.rule_for(field) {
-            return rule.decide(current, claim);
+        match self.governing(field) {
+            Some(at) => self.rules[at].decide(current, claim, &self.labels[at]),
+            None => Rule::new(Scope::Default).decide(current, claim, &self.built_in),
         }
-        let mut verdict = Rule::new(Scope::Default).decide(current, claim);
-        "no rule".clone_into(&mut verdict.rule);
-        verdict
     }
 }
 

@@ -1,6 +1,8 @@
 //! What the write path reports: decisions, the change journal, the conflict
 //! log and explanations.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -28,14 +30,14 @@ pub enum Outcome {
         /// Why.
         reason: Reason,
         /// The rule applied.
-        rule: String,
+        rule: Arc<str>,
     },
     /// The policy rejected the claim; it is in the conflict log.
     Rejected {
         /// Why.
         reason: Reason,
         /// The rule applied.
-        rule: String,
+        rule: Arc<str>,
     },
     /// The claim withdrew its source's claims on the field.
     Retracted,
@@ -154,7 +156,7 @@ pub struct JournalEntry {
     new: Option<Value>,
     source: Source,
     observed: DateTime<Utc>,
-    rule: String,
+    rule: Arc<str>,
 }
 
 impl JournalEntry {
@@ -173,7 +175,7 @@ impl JournalEntry {
             new,
             source: provenance.source().clone(),
             observed: provenance.observed(),
-            rule: provenance.rule().to_owned(),
+            rule: Arc::clone(provenance.rule_label()),
         }
     }
 
@@ -231,13 +233,13 @@ impl JournalEntry {
 pub struct Conflict {
     claim: Claim,
     reason: Reason,
-    rule: String,
+    rule: Arc<str>,
     /// The value that was kept.
     kept: Option<Value>,
 }
 
 impl Conflict {
-    pub(crate) fn new(claim: Claim, reason: Reason, rule: String, kept: Option<Value>) -> Self {
+    pub(crate) fn new(claim: Claim, reason: Reason, rule: Arc<str>, kept: Option<Value>) -> Self {
         Self {
             claim,
             reason,

@@ -2,6 +2,7 @@
 //! order so that the result never depends on arrival order.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -221,7 +222,7 @@ impl FieldState {
             self.provenance = Some(Provenance::new(
                 claim.source().clone(),
                 claim.observed(),
-                verdict.rule().to_owned(),
+                Arc::clone(verdict.rule_label()),
             ));
             self.statuses[i] = ClaimStatus::Accepted(verdict);
         } else {

@@ -5,6 +5,7 @@ mod finance_cost;
 mod finance_terms;
 mod graph;
 mod ids;
+mod lifecycle;
 mod money;
 mod ownership;
 mod registers;
