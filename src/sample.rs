@@ -57,6 +57,25 @@
 //! * **Stock.** A new laptop ([`STOCK_LAPTOP`]) sits in stock: an asset
 //!   without a configuration item.
 //!
+//! # The finance records
+//!
+//! Contracts and licence entitlements are not records of the estate; the
+//! finance questions take them as arguments, and the sample keeps its own:
+//!
+//! * [`contracts`]: Dell hardware support for both hypervisors
+//!   ([`SUPPORT_CONTRACT`]), 12 months from 2026-03-01, renewing
+//!   automatically every year unless notice is given three months before a
+//!   term ends; Priya Raman is the one to tell. The first term ends on
+//!   2027-02-28, the day the hypervisors' warranty ends, and its notice
+//!   deadline is 2026-11-28.
+//! * [`entitlements`]: the reporting suite's entitlement
+//!   ([`REPORTING_ENTITLEMENT`]), 16 cores licensed per core from
+//!   2024-02-01 to 2027-01-31 for 40,000 USD, owned by Marta Lindqvist. The
+//!   CMDB records the suite installed (`installed:Reporting Suite`, the
+//!   convention of [`LicenceRules`]) only on the VM retired in March, and a
+//!   retired item consumes nothing: all 16 cores are paid for and none is
+//!   used.
+//!
 //! The estate is deterministic: every call returns an equal estate, with the
 //! records in the same order.
 //!
@@ -73,6 +92,9 @@
 
 use chrono::NaiveDate;
 
+use crate::finance::{
+    Contract, Entitlement, LicenceMetric, LicenceQuantity, LicenceRules, NoticePeriod, Renewal,
+};
 use crate::{
     Asset, AssetKind, Batch, CiClass, ConfigurationItem, ConfigurationItemBuilder, Criticality,
     Environment, Error, Estate, Lifecycle, Money, OperationalStatus, Quorum, Region, RelationKind,
@@ -118,6 +140,13 @@ pub const REPORTING_LICENCE: &str = "lic-rpt-suite";
 pub const SHADOW_VM: &str = "vm-7f3a9c";
 /// A laptop in stock, with no configuration item.
 pub const STOCK_LAPTOP: &str = "SN-5CG1234XYZ";
+/// The Dell support contract for both hypervisors; see [`contracts`].
+pub const SUPPORT_CONTRACT: &str = "ctr-dell-prosupport";
+/// The reporting suite's licence entitlement; see [`entitlements`].
+pub const REPORTING_ENTITLEMENT: &str = "ent-rpt-suite";
+/// The product name of the reporting suite, as entitlements and install
+/// attributes spell it.
+pub const REPORTING_SUITE: &str = "Reporting Suite";
 
 /// Builds the sample estate described in the [module docs](self).
 ///
@@ -129,6 +158,93 @@ pub fn estate() -> Estate {
     // The sample takes no input and `build` is pinned by a unit test, so this
     // cannot fail for any caller.
     build().expect("the built-in sample estate is valid")
+}
+
+/// The sample's contracts, described in the [module docs](self#the-finance-records):
+/// Dell hardware support for both hypervisors.
+///
+/// Never empty: the data is constant, and a unit test builds it.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use itam_cmdb::sample;
+///
+/// let contracts = sample::contracts();
+/// let support = &contracts[0];
+/// assert_eq!(support.id().as_str(), sample::SUPPORT_CONTRACT);
+/// assert!(support.covers(sample::HYPERVISOR_1) && support.covers(sample::HYPERVISOR_2));
+/// assert_eq!(support.owner(), Some("Priya Raman"));
+/// let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+/// assert_eq!(support.notice_deadline(today), NaiveDate::from_ymd_opt(2026, 11, 28));
+/// assert_eq!(support.term_end(today), NaiveDate::from_ymd_opt(2027, 2, 28));
+/// ```
+#[must_use]
+pub fn contracts() -> Vec<Contract> {
+    // Constant data, built by a unit test: the empty fallback is never taken.
+    build_contracts().unwrap_or_default()
+}
+
+/// The sample's licence entitlements, described in the [module
+/// docs](self#the-finance-records): the reporting suite's 16 cores.
+///
+/// Never empty: the data is constant, and a unit test builds it.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use itam_cmdb::finance::{self, LicenceQuantity, LicenceRules};
+/// use itam_cmdb::sample;
+///
+/// let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+/// let entitlements = sample::entitlements();
+/// assert_eq!(entitlements[0].id().as_str(), sample::REPORTING_ENTITLEMENT);
+/// let positions = finance::compliance(
+///     &sample::estate(), &entitlements, &[], &LicenceRules::default(), today,
+/// )?;
+/// // Installed only on the retired reporting VM: paid for, not used.
+/// let suite = &positions[0];
+/// assert_eq!(suite.product(), sample::REPORTING_SUITE);
+/// assert_eq!((suite.owned(), suite.used()), (LicenceQuantity::Limited(16), 0));
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[must_use]
+pub fn entitlements() -> Vec<Entitlement> {
+    // Constant data, built by a unit test: the empty fallback is never taken.
+    build_entitlements().unwrap_or_default()
+}
+
+fn build_contracts() -> Result<Vec<Contract>, Error> {
+    let support = Contract::builder(
+        id(SUPPORT_CONTRACT)?,
+        "ProSupport for hv-lon-01 and hv-lon-02",
+        "Dell",
+        date("2026-03-01")?,
+        12,
+    )
+    .resources([id(HYPERVISOR_1)?, id(HYPERVISOR_2)?])
+    .renewal(Renewal::Automatic { term_months: 12 })
+    .notice(NoticePeriod::Months(3))
+    .owner("Priya Raman")
+    .build()?;
+    Ok(vec![support])
+}
+
+fn build_entitlements() -> Result<Vec<Entitlement>, Error> {
+    let reporting = Entitlement::builder(
+        id(REPORTING_ENTITLEMENT)?,
+        REPORTING_SUITE,
+        LicenceMetric::PerCore,
+        LicenceQuantity::Limited(16),
+        date("2024-02-01")?,
+    )
+    .end(date("2027-01-31")?)
+    .cost(money("40000.00 USD")?)
+    .owner("Marta Lindqvist")
+    .build()?;
+    Ok(vec![reporting])
 }
 
 fn build() -> Result<Estate, Error> {
@@ -362,7 +478,11 @@ fn items() -> Result<Vec<ConfigurationItem>, Error> {
         ci(DECOMMISSIONED_VM, "vm-rpt-01", VirtualMachine, lon, Medium)?
             .status(OperationalStatus::Retired)
             .owner("bi team")
-            .attribute("decommissioned_on", date("2026-03-12")?),
+            .attribute("decommissioned_on", date("2026-03-12")?)
+            .attribute(
+                format!("{}{REPORTING_SUITE}", LicenceRules::DEFAULT_INSTALL_PREFIX),
+                "2023.4",
+            ),
         ci(SHADOW_VM, "vm-7f3a9c", VirtualMachine, lon, Medium)?
             .environment(Environment::Development)
             .attribute("discovered_by", "azure-scanner")
@@ -536,6 +656,75 @@ mod tests {
         ] {
             assert!(estate.resource(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn the_finance_records_build_and_are_deterministic() {
+        let built = build_contracts().unwrap();
+        assert!(!built.is_empty());
+        assert_eq!(built, contracts());
+        let built = build_entitlements().unwrap();
+        assert!(!built.is_empty());
+        assert_eq!(built, entitlements());
+    }
+
+    #[test]
+    fn the_finance_story_holds() {
+        use crate::finance::{self, EntitlementStatus};
+
+        let estate = estate();
+        let day = |text| date(text).unwrap();
+        let contracts = contracts();
+        let ids: Vec<_> = contracts.iter().map(|c| c.id().as_str()).collect();
+        assert_eq!(ids, [SUPPORT_CONTRACT]);
+        let support = &contracts[0];
+        // Every covered resource is a sample asset, and the first term ends
+        // on the day the hypervisors' warranty does.
+        for resource in support.resources() {
+            let asset = estate.asset(resource).unwrap();
+            assert_eq!(asset.warranty_end(), Some(support.initial_term_end()));
+        }
+        assert_eq!(support.resources().len(), 2);
+        assert_eq!(support.initial_term_end(), day("2027-02-28"));
+        assert_eq!(
+            support.notice_deadline(day("2026-11-23")),
+            Some(day("2026-11-28"))
+        );
+        assert_eq!(support.owner(), Some("Priya Raman"));
+
+        let entitlements = entitlements();
+        let ids: Vec<_> = entitlements.iter().map(|e| e.id().as_str()).collect();
+        assert_eq!(ids, [REPORTING_ENTITLEMENT]);
+        let suite = &entitlements[0];
+        assert_eq!(suite.product(), REPORTING_SUITE);
+        assert_eq!(suite.cost(), Some(money("40000.00 USD").unwrap()));
+        assert_eq!(suite.status(day("2027-01-31")), EntitlementStatus::Active);
+        assert_eq!(suite.status(day("2027-02-01")), EntitlementStatus::Expired);
+        // The licence asset renews the day after the entitlement ends.
+        let licence = estate.asset(REPORTING_LICENCE).unwrap();
+        assert_eq!(licence.renewal_date(), Some(day("2027-02-01")));
+
+        // Installed only on the retired VM, so nothing consumes it.
+        let key = LicenceRules::default().install_key(REPORTING_SUITE);
+        let installed: Vec<_> = estate
+            .cmdb()
+            .iter()
+            .filter(|ci| ci.attributes().get(&key).is_some())
+            .map(|ci| (ci.id().as_str(), ci.status()))
+            .collect();
+        assert_eq!(installed, [(DECOMMISSIONED_VM, OperationalStatus::Retired)]);
+        let positions = finance::compliance(
+            &estate,
+            &entitlements,
+            &[],
+            &LicenceRules::default(),
+            day("2026-11-23"),
+        )
+        .unwrap();
+        assert_eq!(positions.len(), 1);
+        assert_eq!(positions[0].owned(), LicenceQuantity::Limited(16));
+        assert_eq!(positions[0].used(), 0);
+        assert!(positions[0].consumers().is_empty());
     }
 
     #[test]

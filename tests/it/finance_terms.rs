@@ -31,21 +31,6 @@ fn sample_with_install(product: &str, on: &str) -> Estate {
     estate
 }
 
-fn reporting_licence() -> Entitlement {
-    Entitlement::builder(
-        id("ent-rpt-suite"),
-        "Reporting Suite",
-        LicenceMetric::PerCore,
-        LicenceQuantity::Limited(16),
-        date(2024, 2, 1),
-    )
-    .end(date(2027, 1, 31))
-    .cost(money("40000.00 USD"))
-    .owner("Marta Lindqvist")
-    .build()
-    .expect("valid")
-}
-
 #[test]
 fn the_storage_array_is_out_of_warranty_but_supported() {
     let estate = sample::estate();
@@ -77,10 +62,10 @@ fn the_storage_array_is_out_of_warranty_but_supported() {
 fn the_decommissioned_workload_consumes_nothing_but_its_licence_is_still_paid() {
     // The reporting suite is installed only on the VM retired in March: the
     // licence is active and owned, but nothing live uses it.
-    let estate = sample_with_install("Reporting Suite", sample::DECOMMISSIONED_VM);
+    let estate = sample::estate();
     let positions = finance::compliance(
         &estate,
-        &[reporting_licence()],
+        &sample::entitlements(),
         &[],
         &LicenceRules::default(),
         date(2026, 6, 1),
@@ -123,7 +108,7 @@ fn per_core_on_the_ledger_database_and_a_hypervisor() {
 
     let suite = finance::compliance(
         &estate,
-        &[reporting_licence()],
+        &sample::entitlements(),
         &[],
         &LicenceRules::default(),
         date(2026, 6, 1),
@@ -154,7 +139,7 @@ fn per_core_on_the_ledger_database_and_a_hypervisor() {
     // After the entitlement expires on 2027-01-31, nothing is owned.
     let later = finance::compliance(
         &estate,
-        &[reporting_licence()],
+        &sample::entitlements(),
         &[],
         &LicenceRules::default(),
         date(2027, 2, 1),
@@ -213,24 +198,13 @@ fn the_sample_renewal_calendar_with_contracts_and_licences() {
     // Hypervisor support: 12 months from 2026-03-01, auto-renewing yearly,
     // three months' notice. Terms end 2027-02-28 and 2028-02-29 (leap
     // year); deadlines three months earlier: 2026-11-28 and 2027-11-29.
-    let support = Contract::builder(
-        id("ctr-dell-prosupport"),
-        "ProSupport for hv-lon-01 and hv-lon-02",
-        "Dell",
-        date(2026, 3, 1),
-        12,
-    )
-    .resources([id(sample::HYPERVISOR_1), id(sample::HYPERVISOR_2)])
-    .renewal(Renewal::Automatic { term_months: 12 })
-    .notice(NoticePeriod::Months(3))
-    .owner("Priya Raman")
-    .build()
-    .unwrap();
+    let contracts = sample::contracts();
+    let support = &contracts[0];
     assert!(support.covers(sample::HYPERVISOR_2));
     let calendar = finance::renewal_calendar(
         &estate,
-        &[support],
-        &[reporting_licence()],
+        &contracts,
+        &sample::entitlements(),
         date(2026, 10, 1),
         date(2027, 12, 31),
     )
@@ -309,6 +283,268 @@ fn the_sample_renewal_calendar_with_contracts_and_licences() {
     );
 }
 
+// ---- the figures `examples/finance.rs` prints, on the same day with the
+// same inputs ----
+
+/// The day the finance example asks every question on.
+fn example_day() -> NaiveDate {
+    date(2026, 11, 23)
+}
+
+/// Payments costs 541.65 GBP a month, all of it shared with Checkout.
+#[test]
+fn the_finance_example_payment_service_cost() {
+    let estate = sample::estate();
+    // Payments: every resource beneath it is shared with Checkout, which
+    // uses it; 48.00 + 155.00 + 132.50 + 206.15 = 541.65.
+    let costs = finance::cost_per_service(&estate, &finance::CostOptions::new()).unwrap();
+    let payments = costs.service(sample::PAYMENT_SERVICE).unwrap();
+    let lines: Vec<_> = payments
+        .lines()
+        .map(|l| {
+            let others: Vec<&str> = costs
+                .services()
+                .iter()
+                .filter(|s| s.service() != payments.service() && s.line(l.resource()).is_some())
+                .map(|s| s.service().as_str())
+                .collect();
+            (
+                l.resource().as_str(),
+                l.cost().to_string(),
+                l.share().to_string(),
+                l.sharing(),
+                others,
+            )
+        })
+        .collect();
+    let row = |resource, cost: &str, share: &str| {
+        (
+            resource,
+            cost.to_owned(),
+            share.to_owned(),
+            2,
+            vec![sample::CHECKOUT_SERVICE],
+        )
+    };
+    assert_eq!(
+        lines,
+        [
+            row(sample::PAYMENT_LB, "96.00 GBP", "48.00 GBP"),
+            row("vm-db-01", "310.00 GBP", "155.00 GBP"),
+            row("vm-db-02", "265.00 GBP", "132.50 GBP"),
+            row(sample::PAYMENT_VM, "412.30 GBP", "206.15 GBP"),
+        ]
+    );
+    let totals: Vec<String> = payments
+        .totals()
+        .values()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(totals, ["541.65 GBP"]);
+}
+
+/// The calendar of the quarter after the example's day, and the notice
+/// deadline that falls before it.
+#[test]
+fn the_finance_example_next_quarter() {
+    use CalendarEvent::{
+        AssetRenewal, ContractNoticeDeadline, ContractTermEnd, LicenceExpiry, WarrantyEnd,
+    };
+    let estate = sample::estate();
+    let contracts = sample::contracts();
+    let entitlements = sample::entitlements();
+    let as_of = example_day();
+
+    // The quarter after 2026-11-23, and what falls due before it.
+    let rows = |from, to| -> Vec<(String, CalendarEvent, String, Option<String>)> {
+        finance::renewal_calendar(&estate, &contracts, &entitlements, from, to)
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e.date().to_string(),
+                    e.event(),
+                    e.resource().to_string(),
+                    e.owner().map(str::to_owned),
+                )
+            })
+            .collect()
+    };
+    let row = |day: &str, event, resource: &str, owner: &str| {
+        (
+            day.to_owned(),
+            event,
+            resource.to_owned(),
+            Some(owner.to_owned()),
+        )
+    };
+    assert_eq!(
+        rows(date(2027, 1, 1), date(2027, 3, 31)),
+        [
+            row(
+                "2027-01-15",
+                AssetRenewal,
+                sample::PAYMENT_VM,
+                "platform team"
+            ),
+            row(
+                "2027-01-31",
+                LicenceExpiry,
+                sample::REPORTING_ENTITLEMENT,
+                "Marta Lindqvist"
+            ),
+            row(
+                "2027-02-01",
+                AssetRenewal,
+                sample::REPORTING_LICENCE,
+                "bi team"
+            ),
+            row(
+                "2027-02-28",
+                WarrantyEnd,
+                sample::HYPERVISOR_1,
+                "infrastructure team"
+            ),
+            row(
+                "2027-02-28",
+                WarrantyEnd,
+                sample::HYPERVISOR_2,
+                "infrastructure team"
+            ),
+            row(
+                "2027-02-28",
+                ContractTermEnd,
+                sample::SUPPORT_CONTRACT,
+                "Priya Raman"
+            ),
+        ]
+    );
+    assert_eq!(
+        rows(as_of, date(2026, 12, 31)),
+        [row(
+            "2026-11-28",
+            ContractNoticeDeadline,
+            sample::SUPPORT_CONTRACT,
+            "Priya Raman"
+        )]
+    );
+}
+
+/// hv-lon-01's depreciation by year: the charges sum exactly to cost minus
+/// salvage.
+#[test]
+fn the_finance_example_depreciation_schedule() {
+    let estate = sample::estate();
+    let as_of = example_day();
+
+    // hv-lon-01: 21,450.00 GBP from 2024-03-01, 5 years to 1,450.00 GBP:
+    // 20,000.00 over 60 months, 333.33.. a month; 10 months in 2024 and 2
+    // in 2029.
+    let plan = finance::Depreciation::for_asset(estate.asset(sample::HYPERVISOR_1).unwrap())
+        .unwrap()
+        .useful_life_years(5)
+        .salvage(money("1450.00 GBP"))
+        .build()
+        .unwrap();
+    let schedule = plan.schedule_by_year();
+    let years: Vec<_> = schedule
+        .iter()
+        .map(|p| {
+            (
+                p.start().year(),
+                p.opening().to_string(),
+                p.charge().to_string(),
+                p.closing().to_string(),
+            )
+        })
+        .collect();
+    let year = |y, opening: &str, charge: &str, closing: &str| {
+        (
+            y,
+            format!("{opening} GBP"),
+            format!("{charge} GBP"),
+            format!("{closing} GBP"),
+        )
+    };
+    assert_eq!(
+        years,
+        [
+            year(2024, "21450.00", "3333.33", "18116.67"),
+            year(2025, "18116.67", "4000.00", "14116.67"),
+            year(2026, "14116.67", "4000.00", "10116.67"),
+            year(2027, "10116.67", "4000.00", "6116.67"),
+            year(2028, "6116.67", "4000.00", "2116.67"),
+            year(2029, "2116.67", "666.67", "1450.00"),
+        ]
+    );
+    let charged = itam_cmdb::Money::sum(
+        itam_cmdb::Currency::GBP,
+        schedule.iter().map(finance::DepreciationPeriod::charge),
+    )
+    .unwrap();
+    assert_eq!(charged, money("20000.00 GBP"));
+    assert_eq!(charged, plan.cost().checked_sub(plan.salvage()).unwrap());
+    // 32 months (March 2024 to October 2026) by the end of 2026-11-23.
+    assert_eq!(plan.book_value(as_of), money("10783.33 GBP"));
+    assert_eq!(plan.accumulated(as_of), money("10666.67 GBP"));
+}
+
+/// The licence position on the example's day.
+#[test]
+fn the_finance_example_licence_position() {
+    let estate = sample::estate();
+    let entitlements = sample::entitlements();
+
+    // The reporting suite: 16 cores owned, none used (its only install is
+    // on the retired VM).
+    let positions = finance::compliance(
+        &estate,
+        &entitlements,
+        &[],
+        &LicenceRules::default(),
+        example_day(),
+    )
+    .unwrap();
+    let summary: Vec<_> = positions
+        .iter()
+        .map(|p| {
+            (
+                p.product(),
+                p.metric(),
+                p.owned(),
+                p.used(),
+                p.available(),
+                p.shortfall(),
+                p.unlicensed().count(),
+                p.entitlements().to_vec(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [(
+            sample::REPORTING_SUITE,
+            Some(LicenceMetric::PerCore),
+            LicenceQuantity::Limited(16),
+            0,
+            LicenceQuantity::Limited(16),
+            0,
+            0,
+            vec![id(sample::REPORTING_ENTITLEMENT)],
+        )]
+    );
+    let key = LicenceRules::default().install_key(sample::REPORTING_SUITE);
+    let retired: Vec<_> = estate
+        .cmdb()
+        .iter()
+        .filter(|ci| {
+            ci.status() == OperationalStatus::Retired && ci.attributes().get(&key).is_some()
+        })
+        .map(|ci| ci.id().as_str())
+        .collect();
+    assert_eq!(retired, [sample::DECOMMISSIONED_VM]);
+}
+
 #[test]
 fn retired_assets_stay_off_the_calendar_and_windows_are_checked() {
     let mut estate = Estate::new();
@@ -342,7 +578,7 @@ fn finance_values_are_send_sync_and_round_trip() {
     let calendar = finance::renewal_calendar(
         &sample::estate(),
         &[],
-        &[reporting_licence()],
+        &sample::entitlements(),
         date(2026, 1, 1),
         date(2028, 1, 1),
     )
