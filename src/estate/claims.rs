@@ -516,6 +516,7 @@ impl Estate {
             }
         }
         let journal = &mut self.ownership.journal;
+        journal.reserve(staged.journal.len());
         for (id, field, old, new, provenance) in staged.journal {
             let sequence = u64::try_from(journal.len()).unwrap_or(u64::MAX - 1) + 1;
             journal.push(JournalEntry::new(
