@@ -91,13 +91,13 @@ fn service_cost(estate: &Estate, service: &str) -> Result {
         };
         println!(
             "   {:<14} {:>12} {:>12}  {allocation}",
-            line.resource().as_str(),
-            line.cost().to_string(),
-            line.share().to_string(),
+            line.resource(),
+            line.cost(),
+            line.share(),
         );
     }
     for total in cost.totals().values() {
-        println!("   {:<14} {:>12} {:>12}", "total", "", total.to_string());
+        println!("   {:<14} {:>12} {:>12}", "total", "", total);
     }
     Ok(())
 }
@@ -172,14 +172,16 @@ fn depreciation(estate: &Estate, id: &str, as_of: NaiveDate) -> Result {
         .salvage(SALVAGE.parse()?)
         .build()?;
     println!(
-        "\n3. Depreciation of {} ({}): {} in service {}, straight line over {} years to {}",
+        "\n3. Depreciation of {} ({}): {} in service {}, {} over {} years to {}",
         plan.asset(),
         asset.name(),
         plan.cost(),
         plan.in_service(),
+        plan.method(),
         plan.useful_life_months() / 12,
         plan.salvage()
     );
+    println!("   Charged in {}.", plan.convention());
     println!(
         "   {:<4} {:>12} {:>12} {:>12} {:>12}",
         "year", "opening", "charge", "closing", "accumulated"
@@ -189,10 +191,10 @@ fn depreciation(estate: &Estate, id: &str, as_of: NaiveDate) -> Result {
         println!(
             "   {:<4} {:>12} {:>12} {:>12} {:>12}",
             period.start().year(),
-            period.opening().to_string(),
-            period.charge().to_string(),
-            period.closing().to_string(),
-            period.accumulated().to_string(),
+            period.opening(),
+            period.charge(),
+            period.closing(),
+            period.accumulated(),
         );
     }
     let charged = Money::sum(
@@ -212,13 +214,14 @@ fn depreciation(estate: &Estate, id: &str, as_of: NaiveDate) -> Result {
 }
 
 /// Each product's compliance position on `as_of`, with the entitlements
-/// counted and the installs on retired items (which consume nothing).
+/// counted, who uses the product and whether each is covered, and the
+/// installs on retired items (which consume nothing).
 fn licences(estate: &Estate, entitlements: &[Entitlement], as_of: NaiveDate) -> Result {
     let rules = LicenceRules::default();
     let positions = finance::compliance(estate, entitlements, &[], &rules, as_of)?;
     println!("\n4. Licence position on {as_of}");
     println!(
-        "   {:<18} {:<12} {:>9} {:>6} {:>9} {:>9}  unlicensed",
+        "   {:<20} {:<12} {:>9} {:>6} {:>9} {:>9}  unlicensed",
         "product", "metric", "owned", "used", "available", "shortfall"
     );
     for position in &positions {
@@ -239,6 +242,7 @@ fn licences(estate: &Estate, entitlements: &[Entitlement], as_of: NaiveDate) -> 
                 );
             }
         }
+        print_consumers(estate, position);
         let retired = retired_installs(estate, &rules, position.product());
         if !retired.is_empty() {
             println!(
@@ -263,19 +267,49 @@ fn print_position(position: &LicencePosition) {
         })
         .collect();
     println!(
-        "   {:<18} {:<12} {:>9} {:>6} {:>9} {:>9}  {}",
+        "   {:<20} {:<12} {:>9} {:>6} {:>9} {:>9}  {}",
         position.product(),
         metric,
-        // `LicenceQuantity`'s `Display` pads only "unlimited", so pad the text.
-        position.owned().to_string(),
+        position.owned(),
         position.used(),
-        position.available().to_string(),
+        position.available(),
         position.shortfall(),
         if unlicensed.is_empty() {
             "none".to_owned()
         } else {
             unlicensed.join(", ")
         }
+    );
+}
+
+/// Who uses the product, in the order coverage is given (by id, first fit),
+/// and whether each is covered; a consumer the asset register does not know
+/// is flagged.
+fn print_consumers(estate: &Estate, position: &LicencePosition) {
+    if position.consumers().is_empty() {
+        return;
+    }
+    let consumers: Vec<String> = position
+        .consumers()
+        .iter()
+        .map(|c| {
+            let status = if c.status().is_covered() {
+                "covered"
+            } else {
+                "unlicensed"
+            };
+            let unregistered = if estate.asset(c.id()).is_none() {
+                ", no asset record"
+            } else {
+                ""
+            };
+            format!("{} ({status}{unregistered})", c.id())
+        })
+        .collect();
+    println!(
+        "   {} is used by {}.",
+        position.product(),
+        consumers.join(", ")
     );
 }
 

@@ -16,7 +16,7 @@
 //! requires it. The minor unit comes from ISO 4217 through
 //! [`Currency::minor_units`]: 2 for EUR, 0 for JPY, 3 for KWD.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -353,6 +353,14 @@ impl Rounding {
 /// `10.0 EUR == 10.00 EUR`. [`Display`](fmt::Display) keeps the scale the
 /// amount carries.
 ///
+/// # Display
+///
+/// The amount with the scale it carries, a space and the currency code:
+/// `412.30 EUR`. Width, fill and alignment apply to the whole text, so
+/// `{:>12}` right-aligns it in a column (left is the default, as for a
+/// string). Precision is ignored: formatting never rounds or cuts an
+/// amount; round it with [`Money::round`] first.
+///
 /// # Serde
 ///
 /// `{"amount": "1234.50", "currency": "EUR"}`: the amount is a string so that
@@ -375,6 +383,9 @@ impl Rounding {
 /// // Mixing currencies is an error, not a silent conversion.
 /// let usd: Money = "10 USD".parse()?;
 /// assert!(vm.checked_add(usd).is_err());
+///
+/// // Aligned in a column.
+/// assert_eq!(format!("[{vm:>12}]"), "[  412.30 EUR]");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -571,8 +582,34 @@ impl fmt::Debug for Money {
 
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.amount, self.currency)
+        pad_whole(f, format_args!("{} {}", self.amount, self.currency))
     }
+}
+
+/// Writes `text` as [`fmt::Formatter::pad`] would, honouring the width, the
+/// fill and the alignment (left by default, as for a string), but not the
+/// precision: `pad` would cut the text short, and an amount or a count cut
+/// short is a wrong one.
+pub(crate) fn pad_whole(f: &mut fmt::Formatter<'_>, text: fmt::Arguments<'_>) -> fmt::Result {
+    let Some(width) = f.width() else {
+        return f.write_fmt(text);
+    };
+    let text = text.to_string();
+    let padding = width.saturating_sub(text.chars().count());
+    let (before, after) = match f.align() {
+        Some(fmt::Alignment::Right) => (padding, 0),
+        Some(fmt::Alignment::Center) => (padding / 2, padding - padding / 2),
+        Some(fmt::Alignment::Left) | None => (0, padding),
+    };
+    let fill = f.fill();
+    for _ in 0..before {
+        f.write_char(fill)?;
+    }
+    f.write_str(&text)?;
+    for _ in 0..after {
+        f.write_char(fill)?;
+    }
+    Ok(())
 }
 
 /// Parses `"<amount> <code>"`, such as `"1234.50 EUR"` or `"-12 USD"`.
@@ -600,6 +637,21 @@ mod tests {
 
     fn money(text: &str) -> Money {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn display_honours_width_fill_and_alignment_but_never_cuts() {
+        let vm = money("412.30 GBP");
+        assert_eq!(format!("{vm}"), "412.30 GBP");
+        assert_eq!(format!("[{vm:>12}]"), "[  412.30 GBP]");
+        assert_eq!(format!("[{vm:12}]"), "[412.30 GBP  ]");
+        assert_eq!(format!("[{vm:<12}]"), "[412.30 GBP  ]");
+        assert_eq!(format!("[{vm:*^13}]"), "[*412.30 GBP**]");
+        assert_eq!(format!("[{vm:>4}]"), "[412.30 GBP]");
+        // Precision neither rounds nor truncates an amount.
+        assert_eq!(format!("[{vm:.1}]"), "[412.30 GBP]");
+        assert_eq!(format!("[{vm:>12.1}]"), "[  412.30 GBP]");
+        assert_eq!(format!("{:>12}", money("-0.005 KWD")), "  -0.005 KWD");
     }
 
     #[test]

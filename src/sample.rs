@@ -53,7 +53,9 @@
 //!   licence ([`REPORTING_LICENCE`], 40,000 USD a year, renewing 2027-02-01)
 //!   is still active.
 //! * **Shadow IT.** A discovery scan found a VM ([`SHADOW_VM`]) that no one
-//!   registered as an asset: it is a configuration item without an asset.
+//!   registered as an asset: it is a configuration item without an asset,
+//!   and it runs the endpoint protection agent, which was licensed for two
+//!   other VMs.
 //! * **Stock.** A new laptop ([`STOCK_LAPTOP`]) sits in stock: an asset
 //!   without a configuration item.
 //!
@@ -68,13 +70,23 @@
 //!   term ends; Priya Raman is the one to tell. The first term ends on
 //!   2027-02-28, the day the hypervisors' warranty ends, and its notice
 //!   deadline is 2026-11-28.
-//! * [`entitlements`]: the reporting suite's entitlement
-//!   ([`REPORTING_ENTITLEMENT`]), 16 cores licensed per core from
-//!   2024-02-01 to 2027-01-31 for 40,000 USD, owned by Marta Lindqvist. The
-//!   CMDB records the suite installed (`installed:Reporting Suite`, the
-//!   convention of [`LicenceRules`]) only on the VM retired in March, and a
-//!   retired item consumes nothing: all 16 cores are paid for and none is
-//!   used.
+//! * [`entitlements`]: two licence entitlements.
+//!   * The reporting suite's ([`REPORTING_ENTITLEMENT`]): 16 cores licensed
+//!     per core from 2024-02-01 to 2027-01-31 for 40,000 USD, owned by
+//!     Marta Lindqvist. The CMDB records the suite installed
+//!     (`installed:Reporting Suite`, the convention of [`LicenceRules`])
+//!     only on the VM retired in March, and a retired item consumes
+//!     nothing: all 16 cores are paid for and none is used.
+//!   * The endpoint protection agent's ([`ENDPOINT_ENTITLEMENT`], product
+//!     [`ENDPOINT_PROTECTION`]): 2 devices licensed per device from
+//!     2025-07-01 to 2028-06-30 for 2,400 GBP, owned by the security team.
+//!     The agent was bought for the payments VM and the checkout VM in
+//!     `eu-west-2`, but the CMDB records it installed on three live VMs:
+//!     those two and the shadow VM. Three devices use two licences, a
+//!     shortfall of one. Installs are covered in id order, so `vm-7f3a9c`
+//!     and `vm-chk-euw2-01` are covered and the payments VM is the one left
+//!     unlicensed, although the install no one planned for is the shadow
+//!     VM's.
 //!
 //! The estate is deterministic: every call returns an equal estate, with the
 //! records in the same order.
@@ -147,6 +159,12 @@ pub const REPORTING_ENTITLEMENT: &str = "ent-rpt-suite";
 /// The product name of the reporting suite, as entitlements and install
 /// attributes spell it.
 pub const REPORTING_SUITE: &str = "Reporting Suite";
+/// The endpoint protection agent's licence entitlement; see
+/// [`entitlements`].
+pub const ENDPOINT_ENTITLEMENT: &str = "ent-endpoint";
+/// The product name of the endpoint protection agent, as entitlements and
+/// install attributes spell it.
+pub const ENDPOINT_PROTECTION: &str = "Endpoint Protection";
 
 /// Builds the sample estate described in the [module docs](self).
 ///
@@ -155,15 +173,15 @@ pub const REPORTING_SUITE: &str = "Reporting Suite";
 /// Never: the sample is constant data, and a unit test builds it.
 #[must_use]
 pub fn estate() -> Estate {
-    // The sample takes no input and `build` is pinned by a unit test, so this
-    // cannot fail for any caller.
-    build().expect("the built-in sample estate is valid")
+    constant(build())
 }
 
 /// The sample's contracts, described in the [module docs](self#the-finance-records):
 /// Dell hardware support for both hypervisors.
 ///
-/// Never empty: the data is constant, and a unit test builds it.
+/// # Panics
+///
+/// Never: the data is constant, and a unit test builds it.
 ///
 /// # Example
 ///
@@ -182,14 +200,16 @@ pub fn estate() -> Estate {
 /// ```
 #[must_use]
 pub fn contracts() -> Vec<Contract> {
-    // Constant data, built by a unit test: the empty fallback is never taken.
-    build_contracts().unwrap_or_default()
+    constant(build_contracts())
 }
 
 /// The sample's licence entitlements, described in the [module
-/// docs](self#the-finance-records): the reporting suite's 16 cores.
+/// docs](self#the-finance-records): the reporting suite's 16 cores, and two
+/// devices of the endpoint protection agent.
 ///
-/// Never empty: the data is constant, and a unit test builds it.
+/// # Panics
+///
+/// Never: the data is constant, and a unit test builds it.
 ///
 /// # Example
 ///
@@ -200,20 +220,45 @@ pub fn contracts() -> Vec<Contract> {
 ///
 /// let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
 /// let entitlements = sample::entitlements();
-/// assert_eq!(entitlements[0].id().as_str(), sample::REPORTING_ENTITLEMENT);
+/// let ids: Vec<_> = entitlements.iter().map(|e| e.id().as_str()).collect();
+/// assert_eq!(ids, [sample::REPORTING_ENTITLEMENT, sample::ENDPOINT_ENTITLEMENT]);
 /// let positions = finance::compliance(
 ///     &sample::estate(), &entitlements, &[], &LicenceRules::default(), today,
 /// )?;
+/// // Positions come sorted by product name.
+/// let (agent, suite) = (&positions[0], &positions[1]);
+///
+/// // Three live VMs run the agent, licensed for two: one is left over.
+/// assert_eq!(agent.product(), sample::ENDPOINT_PROTECTION);
+/// assert_eq!((agent.owned(), agent.used()), (LicenceQuantity::Limited(2), 3));
+/// assert_eq!(agent.shortfall(), 1);
+/// let unlicensed: Vec<_> = agent.unlicensed().map(|c| c.id().as_str()).collect();
+/// assert_eq!(unlicensed, [sample::PAYMENT_VM]);
+///
 /// // Installed only on the retired reporting VM: paid for, not used.
-/// let suite = &positions[0];
 /// assert_eq!(suite.product(), sample::REPORTING_SUITE);
 /// assert_eq!((suite.owned(), suite.used()), (LicenceQuantity::Limited(16), 0));
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
 #[must_use]
 pub fn entitlements() -> Vec<Entitlement> {
-    // Constant data, built by a unit test: the empty fallback is never taken.
-    build_entitlements().unwrap_or_default()
+    constant(build_entitlements())
+}
+
+/// Unwraps the sample's constant data: the crate's only `expect`.
+///
+/// Every builder it is given (`build`, `build_contracts`,
+/// `build_entitlements`) takes no input and builds the same constant
+/// records on every call, and the unit tests build each one, so the error
+/// arm cannot be reached by any caller. Failing loudly here is deliberate:
+/// a sample that silently came back empty would be worse.
+#[track_caller]
+fn constant<T>(built: Result<T, Error>) -> T {
+    // Cannot fire: the input is constant, and the unit tests
+    // `the_sample_builds_and_is_deterministic` and
+    // `the_finance_records_build_and_are_deterministic` build every builder
+    // passed here.
+    built.expect("the built-in sample data is valid")
 }
 
 fn build_contracts() -> Result<Vec<Contract>, Error> {
@@ -244,7 +289,18 @@ fn build_entitlements() -> Result<Vec<Entitlement>, Error> {
     .cost(money("40000.00 USD")?)
     .owner("Marta Lindqvist")
     .build()?;
-    Ok(vec![reporting])
+    let endpoint = Entitlement::builder(
+        id(ENDPOINT_ENTITLEMENT)?,
+        ENDPOINT_PROTECTION,
+        LicenceMetric::PerDevice,
+        LicenceQuantity::Limited(2),
+        date("2025-07-01")?,
+    )
+    .end(date("2028-06-30")?)
+    .cost(money("2400.00 GBP")?)
+    .owner("security team")
+    .build()?;
+    Ok(vec![reporting, endpoint])
 }
 
 fn build() -> Result<Estate, Error> {
@@ -316,6 +372,12 @@ fn money(text: &str) -> Result<Money, Error> {
     text.parse()
 }
 
+/// The attribute key that records `product` installed, by the default
+/// convention of [`LicenceRules`].
+fn install(product: &str) -> String {
+    format!("{}{product}", LicenceRules::DEFAULT_INSTALL_PREFIX)
+}
+
 /// One configuration item in production, with its region and criticality.
 fn ci(
     text: &str,
@@ -381,7 +443,8 @@ fn items() -> Result<Vec<ConfigurationItem>, Error> {
         .attribute("os", "Ubuntu 24.04")
         .attribute("size", "Standard_D8s_v5")
         .attribute("cores", 8)
-        .attribute("cloud", "azure"),
+        .attribute("cloud", "azure")
+        .attribute(install(ENDPOINT_PROTECTION), "7.4"),
         ci(
             PAYMENT_LB,
             "payments load balancer",
@@ -440,7 +503,8 @@ fn items() -> Result<Vec<ConfigurationItem>, Error> {
             High,
         )?
         .owner("platform team")
-        .attribute("os", "Ubuntu 24.04"),
+        .attribute("os", "Ubuntu 24.04")
+        .attribute(install(ENDPOINT_PROTECTION), "7.4"),
         ci(
             "vm-chk-euw1-01",
             "vm-chk-euw1-01",
@@ -479,14 +543,12 @@ fn items() -> Result<Vec<ConfigurationItem>, Error> {
             .status(OperationalStatus::Retired)
             .owner("bi team")
             .attribute("decommissioned_on", date("2026-03-12")?)
-            .attribute(
-                format!("{}{REPORTING_SUITE}", LicenceRules::DEFAULT_INSTALL_PREFIX),
-                "2023.4",
-            ),
+            .attribute(install(REPORTING_SUITE), "2023.4"),
         ci(SHADOW_VM, "vm-7f3a9c", VirtualMachine, lon, Medium)?
             .environment(Environment::Development)
             .attribute("discovered_by", "azure-scanner")
-            .attribute("os", "Windows Server 2022"),
+            .attribute("os", "Windows Server 2022")
+            .attribute(install(ENDPOINT_PROTECTION), "7.2"),
     ];
     items.into_iter().map(ConfigurationItem::try_from).collect()
 }
@@ -694,7 +756,7 @@ mod tests {
 
         let entitlements = entitlements();
         let ids: Vec<_> = entitlements.iter().map(|e| e.id().as_str()).collect();
-        assert_eq!(ids, [REPORTING_ENTITLEMENT]);
+        assert_eq!(ids, [REPORTING_ENTITLEMENT, ENDPOINT_ENTITLEMENT]);
         let suite = &entitlements[0];
         assert_eq!(suite.product(), REPORTING_SUITE);
         assert_eq!(suite.cost(), Some(money("40000.00 USD").unwrap()));
@@ -721,10 +783,44 @@ mod tests {
             day("2026-11-23"),
         )
         .unwrap();
-        assert_eq!(positions.len(), 1);
-        assert_eq!(positions[0].owned(), LicenceQuantity::Limited(16));
-        assert_eq!(positions[0].used(), 0);
-        assert!(positions[0].consumers().is_empty());
+        let products: Vec<_> = positions
+            .iter()
+            .map(finance::LicencePosition::product)
+            .collect();
+        assert_eq!(products, [ENDPOINT_PROTECTION, REPORTING_SUITE]);
+        let suite = &positions[1];
+        assert_eq!(suite.owned(), LicenceQuantity::Limited(16));
+        assert_eq!(suite.used(), 0);
+        assert!(suite.consumers().is_empty());
+
+        // The agent: licensed for two devices, installed on three live VMs
+        // (one of them the shadow VM), so one is unlicensed.
+        let agent = &entitlements[1];
+        assert_eq!(agent.product(), ENDPOINT_PROTECTION);
+        assert_eq!(agent.status(day("2026-11-23")), EntitlementStatus::Active);
+        let key = LicenceRules::default().install_key(ENDPOINT_PROTECTION);
+        let installed: Vec<_> = estate
+            .cmdb()
+            .iter()
+            .filter(|ci| ci.attributes().get(&key).is_some())
+            .map(|ci| (ci.id().as_str(), ci.status()))
+            .collect();
+        let live = OperationalStatus::Operational;
+        assert_eq!(
+            installed,
+            [
+                (PAYMENT_VM, live),
+                ("vm-chk-euw2-01", live),
+                (SHADOW_VM, live)
+            ]
+        );
+        let agent = &positions[0];
+        assert_eq!(agent.owned(), LicenceQuantity::Limited(2));
+        assert_eq!((agent.used(), agent.shortfall()), (3, 1));
+        let covered: Vec<_> = agent.covered().map(|c| c.id().as_str()).collect();
+        assert_eq!(covered, [SHADOW_VM, "vm-chk-euw2-01"]);
+        let unlicensed: Vec<_> = agent.unlicensed().map(|c| c.id().as_str()).collect();
+        assert_eq!(unlicensed, [PAYMENT_VM]);
     }
 
     #[test]

@@ -1297,7 +1297,7 @@ fn resource_cost(asset: &Asset, options: &CostOptions<'_>) -> Result<Option<Mone
         .and_then(|(month, charge)| charge.charge(asset, month));
     let invalid = |reason: String| Error::InvalidField {
         id: asset.id().clone(),
-        field: "monthly charge".to_owned(),
+        field: "monthly_charge".to_owned(),
         reason,
     };
     if let Some(charge) = charge {
@@ -1623,7 +1623,7 @@ mod tests {
             cost_per_service(&estate, &CostOptions::new().charge(month, &negative)).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "invalid monthly charge of `hv`: -1 EUR is negative"
+            "invalid monthly_charge of `hv`: -1 EUR is negative"
         );
         let mut table = BTreeMap::new();
         table.insert(id("hv"), money("1 USD"));

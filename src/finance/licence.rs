@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::asset::label_reason;
 use crate::error::excerpt;
 use crate::label::{MAX_KEY, MAX_TEXT, check_label};
+use crate::money::pad_whole;
 use crate::{AttributeKey, AttributeValue, Error, Estate, Money, OperationalStatus, ResourceId};
 
 /// How a licence is counted.
@@ -88,6 +89,12 @@ impl fmt::Display for LicenceMetric {
 ///
 /// `{"limited": 10}` or `"unlimited"`.
 ///
+/// # Display
+///
+/// The number, or `unlimited`. Width, fill and alignment apply to the
+/// whole text, so `{:>9}` right-aligns either in a column (left is the
+/// default, as for a string). Precision is ignored: a count is never cut.
+///
 /// # Example
 ///
 /// ```
@@ -95,6 +102,8 @@ impl fmt::Display for LicenceMetric {
 ///
 /// assert!(LicenceQuantity::Limited(u64::MAX) < LicenceQuantity::Unlimited);
 /// assert_eq!(LicenceQuantity::Limited(10).to_string(), "10");
+/// assert_eq!(format!("[{:>9}]", LicenceQuantity::Limited(10)), "[       10]");
+/// assert_eq!(format!("[{:>9}]", LicenceQuantity::Unlimited), "[unlimited]");
 /// assert_eq!(LicenceQuantity::Unlimited.limit(), None);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -120,8 +129,8 @@ impl LicenceQuantity {
 impl fmt::Display for LicenceQuantity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Limited(n) => write!(f, "{n}"),
-            Self::Unlimited => f.pad("unlimited"),
+            Self::Limited(n) => pad_whole(f, format_args!("{n}")),
+            Self::Unlimited => pad_whole(f, format_args!("unlimited")),
         }
     }
 }
@@ -1186,6 +1195,21 @@ mod tests {
 
     fn ids<'a>(consumers: impl Iterator<Item = &'a Consumer>) -> Vec<&'a str> {
         consumers.map(|c| c.id().as_str()).collect()
+    }
+
+    #[test]
+    fn quantity_display_honours_width_fill_and_alignment_but_never_cuts() {
+        let ten = LicenceQuantity::Limited(10);
+        let all = LicenceQuantity::Unlimited;
+        assert_eq!(format!("{ten}|{all}"), "10|unlimited");
+        assert_eq!(format!("[{ten:>9}]"), "[       10]");
+        assert_eq!(format!("[{ten:9}]"), "[10       ]");
+        assert_eq!(format!("[{ten:-^6}]"), "[--10--]");
+        assert_eq!(format!("[{all:>11}]"), "[  unlimited]");
+        assert_eq!(format!("[{all:>4}]"), "[unlimited]");
+        // Precision does not cut a count or the word.
+        assert_eq!(format!("[{:.1}]", LicenceQuantity::Limited(16)), "[16]");
+        assert_eq!(format!("[{all:>11.2}]"), "[  unlimited]");
     }
 
     #[test]

@@ -16,6 +16,19 @@ use proptest::sample::select;
 
 use crate::util::{date, id, money};
 
+/// The position of `product` among `positions`.
+#[track_caller]
+fn position_of(
+    mut positions: Vec<finance::LicencePosition>,
+    product: &str,
+) -> finance::LicencePosition {
+    let at = positions
+        .iter()
+        .position(|p| p.product() == product)
+        .expect("a position for the product");
+    positions.remove(at)
+}
+
 /// The sample estate with `product` recorded as installed on `on`.
 fn sample_with_install(product: &str, on: &str) -> Estate {
     let mut estate = sample::estate();
@@ -71,8 +84,15 @@ fn the_decommissioned_workload_consumes_nothing_but_its_licence_is_still_paid() 
         date(2026, 6, 1),
     )
     .unwrap();
-    assert_eq!(positions.len(), 1);
-    let suite = &positions[0];
+    let products: Vec<_> = positions
+        .iter()
+        .map(finance::LicencePosition::product)
+        .collect();
+    assert_eq!(
+        products,
+        [sample::ENDPOINT_PROTECTION, sample::REPORTING_SUITE]
+    );
+    let suite = &position_of(positions, sample::REPORTING_SUITE);
     assert_eq!(suite.owned(), LicenceQuantity::Limited(16));
     assert_eq!(suite.used(), 0);
     assert_eq!(suite.available(), LicenceQuantity::Limited(16));
@@ -106,15 +126,17 @@ fn per_core_on_the_ledger_database_and_a_hypervisor() {
     estate.remove_ci(&id(sample::PAYMENTS_DB)).unwrap();
     estate.insert_ci(db).unwrap();
 
-    let suite = finance::compliance(
-        &estate,
-        &sample::entitlements(),
-        &[],
-        &LicenceRules::default(),
-        date(2026, 6, 1),
-    )
-    .unwrap()
-    .remove(0);
+    let suite = position_of(
+        finance::compliance(
+            &estate,
+            &sample::entitlements(),
+            &[],
+            &LicenceRules::default(),
+            date(2026, 6, 1),
+        )
+        .unwrap(),
+        sample::REPORTING_SUITE,
+    );
     assert_eq!(suite.used(), 68);
     assert_eq!(suite.shortfall(), 52);
     assert_eq!(suite.available(), LicenceQuantity::Limited(0));
@@ -137,15 +159,17 @@ fn per_core_on_the_ledger_database_and_a_hypervisor() {
         finance::ConsumerStatus::Unlicensed(UnlicensedReason::UnknownCores)
     );
     // After the entitlement expires on 2027-01-31, nothing is owned.
-    let later = finance::compliance(
-        &estate,
-        &sample::entitlements(),
-        &[],
-        &LicenceRules::default(),
-        date(2027, 2, 1),
-    )
-    .unwrap()
-    .remove(0);
+    let later = position_of(
+        finance::compliance(
+            &estate,
+            &sample::entitlements(),
+            &[],
+            &LicenceRules::default(),
+            date(2027, 2, 1),
+        )
+        .unwrap(),
+        sample::REPORTING_SUITE,
+    );
     assert_eq!(later.owned(), LicenceQuantity::Limited(0));
     assert!(later.entitlements().is_empty());
     assert_eq!(later.covered().count(), 0);
@@ -495,8 +519,9 @@ fn the_finance_example_licence_position() {
     let estate = sample::estate();
     let entitlements = sample::entitlements();
 
-    // The reporting suite: 16 cores owned, none used (its only install is
-    // on the retired VM).
+    // The endpoint agent: 2 devices owned, installed on 3 live VMs, so 1
+    // short. The reporting suite: 16 cores owned, none used (its only
+    // install is on the retired VM).
     let positions = finance::compliance(
         &estate,
         &entitlements,
@@ -522,16 +547,57 @@ fn the_finance_example_licence_position() {
         .collect();
     assert_eq!(
         summary,
-        [(
-            sample::REPORTING_SUITE,
-            Some(LicenceMetric::PerCore),
-            LicenceQuantity::Limited(16),
-            0,
-            LicenceQuantity::Limited(16),
-            0,
-            0,
-            vec![id(sample::REPORTING_ENTITLEMENT)],
-        )]
+        [
+            (
+                sample::ENDPOINT_PROTECTION,
+                Some(LicenceMetric::PerDevice),
+                LicenceQuantity::Limited(2),
+                3,
+                LicenceQuantity::Limited(0),
+                1,
+                1,
+                vec![id(sample::ENDPOINT_ENTITLEMENT)],
+            ),
+            (
+                sample::REPORTING_SUITE,
+                Some(LicenceMetric::PerCore),
+                LicenceQuantity::Limited(16),
+                0,
+                LicenceQuantity::Limited(16),
+                0,
+                0,
+                vec![id(sample::REPORTING_ENTITLEMENT)],
+            ),
+        ]
+    );
+    // Covered in id order: the shadow VM, which has no asset record, takes
+    // a licence, and the payments VM is the one left over.
+    let agent = &positions[0];
+    let consumers: Vec<_> = agent
+        .consumers()
+        .iter()
+        .map(|c| {
+            (
+                c.id().as_str(),
+                c.units(),
+                c.status(),
+                estate.asset(c.id()).is_some(),
+            )
+        })
+        .collect();
+    let covered = finance::ConsumerStatus::Covered;
+    assert_eq!(
+        consumers,
+        [
+            (sample::SHADOW_VM, 1, covered, false),
+            ("vm-chk-euw2-01", 1, covered, true),
+            (
+                sample::PAYMENT_VM,
+                1,
+                finance::ConsumerStatus::Unlicensed(UnlicensedReason::Shortfall),
+                true
+            ),
+        ]
     );
     let key = LicenceRules::default().install_key(sample::REPORTING_SUITE);
     let retired: Vec<_> = estate

@@ -1313,7 +1313,16 @@ fn an_attribute_keeps_its_place_whatever_the_arrival_order() {
         ci.attributes().iter().map(|(k, _)| k.to_string()).collect()
     };
     // Backward: set in place, then the late clear is replayed before it.
-    assert_eq!(keys(&backward), ["cloud", "cores", "os", "size"]);
+    assert_eq!(
+        keys(&backward),
+        [
+            "cloud",
+            "cores",
+            "installed:Endpoint Protection",
+            "os",
+            "size"
+        ]
+    );
     assert_eq!(keys(&forward), keys(&backward));
     assert_eq!(forward.ci(VM), backward.ci(VM));
 }
@@ -1851,6 +1860,19 @@ fn check_idempotent(
     Ok(())
 }
 
+/// Applies `claims` in `arrival` order, cutting a batch after each claim
+/// whose `cuts` flag is set.
+fn apply_in_batches(estate: &mut Estate, claims: &[Claim], arrival: &[usize], cuts: &[bool]) {
+    let mut pending = Vec::new();
+    for (&i, &cut) in arrival.iter().zip(cuts) {
+        pending.push(claims[i].clone());
+        if cut {
+            estate.apply(batch(pending.drain(..))).unwrap();
+        }
+    }
+    estate.apply(batch(pending)).unwrap();
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
@@ -1878,14 +1900,7 @@ proptest! {
         prop_assert_eq!(observe(&shuffled), observe(&reference));
 
         let mut split = estate(agreement);
-        let mut pending = Vec::new();
-        for (&i, &cut) in arrival.iter().zip(&cuts) {
-            pending.push(claims[i].clone());
-            if cut {
-                split.apply(batch(pending.drain(..))).unwrap();
-            }
-        }
-        split.apply(batch(pending)).unwrap();
+        apply_in_batches(&mut split, &claims, &arrival, &cuts);
         prop_assert_eq!(observe(&split), observe(&reference));
     }
 
@@ -1917,14 +1932,7 @@ proptest! {
     ) {
         let claims: Vec<Claim> = specs.iter().map(|s| s.claim()).collect();
         let mut estate = estate(agreement);
-        let mut pending = Vec::new();
-        for (&i, &cut) in arrival.iter().zip(&cuts) {
-            pending.push(claims[i].clone());
-            if cut {
-                estate.apply(batch(pending.drain(..))).unwrap();
-            }
-        }
-        estate.apply(batch(pending)).unwrap();
+        apply_in_batches(&mut estate, &claims, &arrival, &cuts);
         let logged: Vec<&Claim> = estate.conflicts().iter().map(Conflict::claim).collect();
         for (resource, field) in targets().into_iter().take(VALID_TARGETS) {
             let why = estate.explain(&resource, &field).unwrap();

@@ -1,6 +1,8 @@
 //! How the depreciable amount is spread over the years of useful life: the
 //! [`DepreciationMethod`], and the [`Convention`] that places it in time.
 
+use std::fmt;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -83,6 +85,64 @@ impl DepreciationMethod {
     }
 }
 
+/// Lowercase text for a sentence: `straight line`, `declining balance at
+/// 40%` (with `, switching to straight line` under
+/// [`DecliningSwitch::StraightLine`]), `double declining balance`, `sum of
+/// the years' digits`. The rate is shown as an exact percentage. Width,
+/// fill and alignment apply to the whole text.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::finance::{DecliningSwitch, DepreciationMethod};
+/// use rust_decimal::Decimal;
+///
+/// assert_eq!(DepreciationMethod::StraightLine.to_string(), "straight line");
+/// let forty = DepreciationMethod::declining_balance(Decimal::new(4, 1));
+/// assert_eq!(forty.to_string(), "declining balance at 40%");
+/// let switching = DepreciationMethod::DecliningBalance {
+///     rate: Decimal::new(125, 3),
+///     switch: DecliningSwitch::StraightLine,
+/// };
+/// assert_eq!(
+///     switching.to_string(),
+///     "declining balance at 12.5%, switching to straight line",
+/// );
+/// assert_eq!(
+///     DepreciationMethod::DoubleDecliningBalance.to_string(),
+///     "double declining balance",
+/// );
+/// assert_eq!(
+///     DepreciationMethod::SumOfYearsDigits.to_string(),
+///     "sum of the years' digits",
+/// );
+/// assert_eq!(format!("[{:>14}]", DepreciationMethod::StraightLine), "[ straight line]");
+/// ```
+impl fmt::Display for DepreciationMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::StraightLine => f.pad("straight line"),
+            Self::DecliningBalance { rate, switch } => {
+                let switch = match switch {
+                    DecliningSwitch::WriteOffInLastYear => "",
+                    DecliningSwitch::StraightLine => ", switching to straight line",
+                };
+                // A rate too large to show as a percentage is not a valid
+                // rate, but is still shown as it is.
+                let text = match rate.checked_mul(Decimal::ONE_HUNDRED) {
+                    Some(percent) => {
+                        format!("declining balance at {}%{switch}", percent.normalize())
+                    }
+                    None => format!("declining balance at a rate of {rate}{switch}"),
+                };
+                f.pad(&text)
+            }
+            Self::DoubleDecliningBalance => f.pad("double declining balance"),
+            Self::SumOfYearsDigits => f.pad("sum of the years' digits"),
+        }
+    }
+}
+
 /// What a declining-balance plan does with the balance that the rate alone
 /// never writes off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -139,6 +199,38 @@ impl Default for Convention {
     /// Full months, starting with the month the asset goes into service.
     fn default() -> Self {
         Self::FullMonths(FirstMonth::InServiceMonth)
+    }
+}
+
+/// Lowercase text for a sentence: `full months from the in-service month`,
+/// `full months from the month after going into service`, `daily pro rata
+/// from the in-service date`. Width, fill and alignment apply to the whole
+/// text.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::finance::{Convention, FirstMonth};
+///
+/// assert_eq!(Convention::default().to_string(), "full months from the in-service month");
+/// assert_eq!(
+///     Convention::FullMonths(FirstMonth::FollowingMonth).to_string(),
+///     "full months from the month after going into service",
+/// );
+/// assert_eq!(
+///     Convention::DailyProRata.to_string(),
+///     "daily pro rata from the in-service date",
+/// );
+/// ```
+impl fmt::Display for Convention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(match self {
+            Self::FullMonths(FirstMonth::InServiceMonth) => "full months from the in-service month",
+            Self::FullMonths(FirstMonth::FollowingMonth) => {
+                "full months from the month after going into service"
+            }
+            Self::DailyProRata => "daily pro rata from the in-service date",
+        })
     }
 }
 
@@ -339,6 +431,21 @@ mod tests {
         assert!(
             serde_json::from_str::<DepreciationMethod>(r#"{"declining_balance":{"rate":"x"}}"#)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn method_text_shows_the_exact_rate() {
+        let text = |rate: &str| DepreciationMethod::declining_balance(dec(rate)).to_string();
+        assert_eq!(text("0.4"), "declining balance at 40%");
+        assert_eq!(text("0.400"), "declining balance at 40%");
+        assert_eq!(text("1"), "declining balance at 100%");
+        assert_eq!(text("0.33333"), "declining balance at 33.333%");
+        // Out of range rates are refused when a plan is built, but are
+        // still shown, even when the percentage would not fit.
+        assert_eq!(
+            DepreciationMethod::declining_balance(Decimal::MAX).to_string(),
+            format!("declining balance at a rate of {}", Decimal::MAX)
         );
     }
 
