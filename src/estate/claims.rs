@@ -2,7 +2,6 @@
 //! estate (the dry run), then committing what was staged.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use crate::ownership::{
     Added, AssetField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
     FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update, Value, View,
 };
-use crate::{Asset, ConfigurationItem, Error, Lifecycle, ResourceId};
+use crate::{Asset, ConfigurationItem, Error, ResourceId};
 
 /// The estate's ownership state: the agreement, every field's claims, the
 /// append-only journal and the conflict log.
@@ -87,10 +86,7 @@ impl Ownership {
                     return Err(refuse("a claim is of another resource or field"));
                 }
                 for claim in &state.claims {
-                    if let Update::Set(v) = claim.update() {
-                        check_value(id, &state.field, Some(v))?;
-                    }
-                    check_reactivation_claim(claim)?;
+                    check_claim(claim)?;
                 }
                 state.check().map_err(refuse)?;
                 if value != state.value {
@@ -260,30 +256,14 @@ fn log(conflicts: &mut Vec<Conflict>, claim: &Claim, state: &FieldState, added: 
     let kept = &state.value;
     for j in rejected_again {
         if let ClaimStatus::Rejected(v) = &state.statuses[j] {
-            conflicts.push(Conflict::new(
-                state.claims[j].clone(),
-                v.reason().clone(),
-                Arc::clone(v.rule_label()),
-                kept.clone(),
-            ));
+            conflicts.push(Conflict::new(state.claims[j].clone(), v, kept.clone()));
         }
     }
     match status {
-        ClaimStatus::Accepted(v) => Outcome::Accepted {
-            reason: v.reason().clone(),
-            rule: Arc::clone(v.rule_label()),
-        },
+        ClaimStatus::Accepted(v) => Outcome::decided(&v),
         ClaimStatus::Rejected(v) => {
-            conflicts.push(Conflict::new(
-                claim.clone(),
-                v.reason().clone(),
-                Arc::clone(v.rule_label()),
-                kept.clone(),
-            ));
-            Outcome::Rejected {
-                reason: v.reason().clone(),
-                rule: Arc::clone(v.rule_label()),
-            }
+            conflicts.push(Conflict::new(claim.clone(), &v, kept.clone()));
+            Outcome::decided(&v)
         }
         ClaimStatus::Withdrawn | ClaimStatus::Retraction => Outcome::Retracted,
     }
@@ -298,16 +278,7 @@ fn check_claim(claim: &Claim) -> Result<(), Error> {
         Update::Clear => check_value(id, field, None)?,
         Update::Retract => {}
     }
-    check_reactivation_claim(claim)
-}
-
-/// Refuses a claim marked as a reactivation that is not one (only a
-/// deserialised claim can be).
-fn check_reactivation_claim(claim: &Claim) -> Result<(), Error> {
-    let in_use = Update::Set(Value::Lifecycle(Lifecycle::InUse));
-    if claim.is_reactivation()
-        && (claim.field() != &Field::Asset(AssetField::Lifecycle) || claim.update() != &in_use)
-    {
+    if claim.is_malformed_reactivation() {
         return Err(Error::InvalidField {
             id: claim.resource().clone(),
             field: claim.field().to_string(),

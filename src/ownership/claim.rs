@@ -256,6 +256,14 @@ impl Claim {
         }))
     }
 
+    /// The field and update of every reactivation.
+    fn reactivation_target() -> (Field, Update) {
+        (
+            AssetField::Lifecycle.into(),
+            Update::Set(Value::Lifecycle(Lifecycle::InUse)),
+        )
+    }
+
     /// A claim that brings a retired asset back into use: the asset's
     /// lifecycle becomes [in use](crate::Lifecycle::InUse) by the explicit
     /// reactivation of [`Lifecycle::check_reactivation`], which an ordinary
@@ -292,14 +300,25 @@ impl Claim {
     /// [`Lifecycle::check_reactivation`]: crate::Lifecycle::check_reactivation
     #[must_use]
     pub fn reactivate(resource: ResourceId, source: Source, observed: DateTime<Utc>) -> Self {
+        let (field, update) = Self::reactivation_target();
         Self(Arc::new(ClaimData {
             resource,
-            field: AssetField::Lifecycle.into(),
-            update: Update::Set(Value::Lifecycle(Lifecycle::InUse)),
+            field,
+            update,
             source,
             observed,
             reactivation: true,
         }))
+    }
+
+    /// Whether the claim is marked as a reactivation but is not one (only
+    /// a deserialised claim can be).
+    pub(crate) fn is_malformed_reactivation(&self) -> bool {
+        if !self.0.reactivation {
+            return false;
+        }
+        let (field, update) = Self::reactivation_target();
+        self.0.field != field || self.0.update != update
     }
 
     /// Whether this is a [reactivation](Claim::reactivate).

@@ -677,10 +677,9 @@ impl ColumnAgreement {
                 .stale_after(TimeDelta::days(30)),
             Rule::category(FieldCategory::Identity).sources(["discovery", "procurement"]),
         ];
+        // Valid rules of distinct scopes: nothing for `with` to refuse.
         let mut agreement = Self::new();
         for rule in rules {
-            // Distinct scopes and valid rules: `with` cannot refuse them
-            // (pinned by a unit test); add them the same way regardless.
             agreement.push(rule);
         }
         agreement

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, ClaimStatus, Field, Provenance, Reason, Source, Value};
+use super::{Claim, ClaimStatus, Field, Provenance, Reason, Source, Value, Verdict};
 use crate::ResourceId;
 
 /// What [`Estate::plan`](crate::Estate::plan) and
@@ -43,6 +43,18 @@ pub enum Outcome {
     Retracted,
     /// The same claim was already recorded: nothing changed.
     Duplicate,
+}
+
+impl Outcome {
+    /// The outcome a policy's verdict gives.
+    pub(crate) fn decided(verdict: &Verdict) -> Self {
+        let (reason, rule) = (verdict.reason().clone(), Arc::clone(verdict.rule_label()));
+        if verdict.accepted() {
+            Self::Accepted { reason, rule }
+        } else {
+            Self::Rejected { reason, rule }
+        }
+    }
 }
 
 impl Decision {
@@ -239,11 +251,12 @@ pub struct Conflict {
 }
 
 impl Conflict {
-    pub(crate) fn new(claim: Claim, reason: Reason, rule: Arc<str>, kept: Option<Value>) -> Self {
+    /// `claim`, rejected by `verdict`, and the value the field kept.
+    pub(crate) fn new(claim: Claim, verdict: &Verdict, kept: Option<Value>) -> Self {
         Self {
             claim,
-            reason,
-            rule,
+            reason: verdict.reason().clone(),
+            rule: Arc::clone(verdict.rule_label()),
             kept,
         }
     }
