@@ -91,7 +91,7 @@ fn claims(estate: &Estate) -> Batch {
             1 => Claim::set(
                 cis[slot % cis.len()].clone(),
                 os.clone(),
-                Value::Attribute(AttributeValue::Text(label)),
+                Value::Attribute(AttributeValue::Text(label.into())),
                 source,
                 at,
             ),

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Text;
 use crate::error::{Error, excerpt};
 
 /// Checks the rules every free-text label obeys: not empty, at most `max`
@@ -261,7 +262,7 @@ impl<'de> Deserialize<'de> for AttributeKey {
 #[non_exhaustive]
 pub enum AttributeValue {
     /// Free text.
-    Text(String),
+    Text(Text),
     /// A whole number, such as a core count.
     Integer(i64),
     /// An exact decimal number, such as a size in TiB.
@@ -319,12 +320,18 @@ impl fmt::Display for AttributeValue {
 
 impl From<&str> for AttributeValue {
     fn from(value: &str) -> Self {
-        Self::Text(value.to_owned())
+        Self::Text(Text::from(value))
     }
 }
 
 impl From<String> for AttributeValue {
     fn from(value: String) -> Self {
+        Self::Text(Text::from(value))
+    }
+}
+
+impl From<Text> for AttributeValue {
+    fn from(value: Text) -> Self {
         Self::Text(value)
     }
 }

@@ -60,6 +60,7 @@ pub mod ownership;
 mod register;
 pub mod sample;
 pub mod synth;
+mod text;
 
 pub use crate::asset::{
     Asset, AssetBuilder, AssetKind, AssetRegister, Assets, Lifecycle, MissingReason,
@@ -78,6 +79,7 @@ pub use crate::graph::{
 pub use crate::id::ResourceId;
 pub use crate::label::{AttributeKey, AttributeValue, Attributes, CustomName};
 pub use crate::money::{Currency, Money, Rounding};
+pub use crate::text::Text;
 
 /// The README, compiled so that its examples run as doctests.
 #[cfg(doctest)]

@@ -2,13 +2,13 @@
 //! claim write path.
 
 use super::Asset;
-use crate::Error;
+use crate::{Error, Text};
 use crate::ownership::{AssetField, Field, Value};
 
 impl Asset {
     /// The current value of `field`.
     pub(crate) fn field_value(&self, field: &AssetField) -> Option<Value> {
-        let text = |t: &Option<String>| t.clone().map(Value::Text);
+        let text = |t: &Option<Text>| t.clone().map(Value::Text);
         match field {
             AssetField::Name => Some(Value::Text(self.name.clone())),
             AssetField::Kind => Some(Value::AssetKind(self.kind.clone())),
@@ -66,7 +66,7 @@ impl Asset {
     }
 }
 
-fn text(value: Option<Value>) -> Option<String> {
+fn text(value: Option<Value>) -> Option<Text> {
     match value {
         Some(Value::Text(t)) => Some(t),
         _ => None,

@@ -11,7 +11,7 @@ pub(crate) use self::access::check_value;
 pub use self::lifecycle::{Lifecycle, MissingReason, RetirementReason};
 pub use self::register::{AssetRegister, Assets};
 use crate::label::{AttributeKey, AttributeValue, Attributes, MAX_TEXT, check_label, named_enum};
-use crate::{Error, Money, ResourceId};
+use crate::{Error, Money, ResourceId, Text};
 
 named_enum! {
     /// What kind of thing an asset is.
@@ -82,17 +82,17 @@ named_enum! {
 #[serde(try_from = "AssetBuilder")]
 pub struct Asset {
     id: ResourceId,
-    name: String,
+    name: Text,
     kind: AssetKind,
     lifecycle: Lifecycle,
     #[serde(skip_serializing_if = "Option::is_none")]
-    owner: Option<String>,
+    owner: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    budget_owner: Option<String>,
+    budget_owner: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cost_center: Option<String>,
+    cost_center: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
+    location: Option<Text>,
     #[serde(skip_serializing_if = "Option::is_none")]
     purchase_date: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,7 +112,7 @@ pub struct Asset {
 impl Asset {
     /// Starts building an asset; see [`AssetBuilder`].
     #[must_use]
-    pub fn builder(id: ResourceId, name: impl Into<String>, kind: AssetKind) -> AssetBuilder {
+    pub fn builder(id: ResourceId, name: impl Into<Text>, kind: AssetKind) -> AssetBuilder {
         AssetBuilder::new(id, name, kind)
     }
 
@@ -246,18 +246,18 @@ impl Asset {
 #[serde(deny_unknown_fields)]
 pub struct AssetBuilder {
     id: ResourceId,
-    name: String,
+    name: Text,
     kind: AssetKind,
     #[serde(default)]
     lifecycle: Lifecycle,
     #[serde(default)]
-    owner: Option<String>,
+    owner: Option<Text>,
     #[serde(default)]
-    budget_owner: Option<String>,
+    budget_owner: Option<Text>,
     #[serde(default)]
-    cost_center: Option<String>,
+    cost_center: Option<Text>,
     #[serde(default)]
-    location: Option<String>,
+    location: Option<Text>,
     #[serde(default)]
     purchase_date: Option<NaiveDate>,
     #[serde(default)]
@@ -279,7 +279,7 @@ pub struct AssetBuilder {
 }
 
 impl AssetBuilder {
-    fn new(id: ResourceId, name: impl Into<String>, kind: AssetKind) -> Self {
+    fn new(id: ResourceId, name: impl Into<Text>, kind: AssetKind) -> Self {
         Self {
             id,
             name: name.into(),
@@ -302,7 +302,7 @@ impl AssetBuilder {
 
     /// Sets the display name.
     #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn name(mut self, name: impl Into<Text>) -> Self {
         self.name = name.into();
         self
     }
@@ -323,28 +323,28 @@ impl AssetBuilder {
 
     /// Sets the accountable person or team.
     #[must_use]
-    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+    pub fn owner(mut self, owner: impl Into<Text>) -> Self {
         self.owner = Some(owner.into());
         self
     }
 
     /// Sets the budget owner.
     #[must_use]
-    pub fn budget_owner(mut self, budget_owner: impl Into<String>) -> Self {
+    pub fn budget_owner(mut self, budget_owner: impl Into<Text>) -> Self {
         self.budget_owner = Some(budget_owner.into());
         self
     }
 
     /// Sets the cost center.
     #[must_use]
-    pub fn cost_center(mut self, cost_center: impl Into<String>) -> Self {
+    pub fn cost_center(mut self, cost_center: impl Into<Text>) -> Self {
         self.cost_center = Some(cost_center.into());
         self
     }
 
     /// Sets the location.
     #[must_use]
-    pub fn location(mut self, location: impl Into<String>) -> Self {
+    pub fn location(mut self, location: impl Into<Text>) -> Self {
         self.location = Some(location.into());
         self
     }

@@ -8,7 +8,7 @@ use crate::asset::label_reason;
 use crate::label::{
     AttributeKey, AttributeValue, Attributes, MAX_KEY, MAX_TEXT, check_label, named_enum,
 };
-use crate::{Error, ResourceId};
+use crate::{Error, ResourceId, Text};
 
 named_enum! {
     /// What a configuration item is.
@@ -261,7 +261,7 @@ impl<'de> Deserialize<'de> for Region {
 #[serde(try_from = "ConfigurationItemBuilder")]
 pub struct ConfigurationItem {
     id: ResourceId,
-    name: String,
+    name: Text,
     class: CiClass,
     status: OperationalStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -271,7 +271,7 @@ pub struct ConfigurationItem {
     #[serde(skip_serializing_if = "Option::is_none")]
     criticality: Option<Criticality>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    owner: Option<String>,
+    owner: Option<Text>,
     #[serde(skip_serializing_if = "Attributes::is_empty")]
     attributes: Attributes,
 }
@@ -281,7 +281,7 @@ impl ConfigurationItem {
     #[must_use]
     pub fn builder(
         id: ResourceId,
-        name: impl Into<String>,
+        name: impl Into<Text>,
         class: CiClass,
     ) -> ConfigurationItemBuilder {
         ConfigurationItemBuilder {
@@ -387,7 +387,7 @@ impl ConfigurationItem {
 #[serde(deny_unknown_fields)]
 pub struct ConfigurationItemBuilder {
     id: ResourceId,
-    name: String,
+    name: Text,
     class: CiClass,
     #[serde(default)]
     status: OperationalStatus,
@@ -398,7 +398,7 @@ pub struct ConfigurationItemBuilder {
     #[serde(default)]
     criticality: Option<Criticality>,
     #[serde(default)]
-    owner: Option<String>,
+    owner: Option<Text>,
     #[serde(default)]
     attributes: Attributes,
     #[serde(skip)]
@@ -408,7 +408,7 @@ pub struct ConfigurationItemBuilder {
 impl ConfigurationItemBuilder {
     /// Sets the display name.
     #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
+    pub fn name(mut self, name: impl Into<Text>) -> Self {
         self.name = name.into();
         self
     }
@@ -450,7 +450,7 @@ impl ConfigurationItemBuilder {
 
     /// Sets the owning team.
     #[must_use]
-    pub fn owner(mut self, owner: impl Into<String>) -> Self {
+    pub fn owner(mut self, owner: impl Into<Text>) -> Self {
         self.owner = Some(owner.into());
         self
     }

@@ -75,8 +75,10 @@ pub struct Estate {
 /// changes and goes through [`Estate::commit`].
 #[derive(Debug, Clone, PartialEq)]
 enum Change {
-    InsertAsset(Asset),
-    InsertCi(ConfigurationItem),
+    // Boxed so that a change is small: a batch of claims is a long list of
+    // changes, and each is read several times.
+    InsertAsset(Box<Asset>),
+    InsertCi(Box<ConfigurationItem>),
     RemoveAsset(ResourceId),
     RemoveCi(ResourceId),
     Relate(Relationship),
@@ -146,12 +148,12 @@ impl Batch {
 
     /// Adds an asset; see [`Estate::insert_asset`].
     pub fn insert_asset(&mut self, asset: Asset) -> &mut Self {
-        self.push(Change::InsertAsset(asset))
+        self.push(Change::InsertAsset(Box::new(asset)))
     }
 
     /// Adds a configuration item; see [`Estate::insert_ci`].
     pub fn insert_ci(&mut self, ci: ConfigurationItem) -> &mut Self {
-        self.push(Change::InsertCi(ci))
+        self.push(Change::InsertCi(Box::new(ci)))
     }
 
     /// Removes an asset; see [`Estate::remove_asset`].
@@ -300,7 +302,7 @@ impl Estate {
     /// [`Error::DuplicateAsset`] if an asset with the same id is registered;
     /// the estate is unchanged.
     pub fn insert_asset(&mut self, asset: Asset) -> Result<(), Error> {
-        self.commit_one(Change::InsertAsset(asset)).map(drop)
+        self.commit_one(Change::InsertAsset(Box::new(asset))).map(drop)
     }
 
     /// Adds a configuration item to the CMDB.
@@ -310,7 +312,7 @@ impl Estate {
     /// [`Error::DuplicateCi`] if an item with the same id is recorded; the
     /// estate is unchanged.
     pub fn insert_ci(&mut self, ci: ConfigurationItem) -> Result<(), Error> {
-        self.commit_one(Change::InsertCi(ci)).map(drop)
+        self.commit_one(Change::InsertCi(Box::new(ci))).map(drop)
     }
 
     /// Removes an asset and returns it. The configuration item with the same
@@ -558,11 +560,11 @@ impl Estate {
     fn apply_checked(&mut self, change: Change, nodes: Option<(NodeIndex, NodeIndex)>) -> Applied {
         match change {
             Change::InsertAsset(asset) => {
-                self.assets.0.insert_new(asset);
+                self.assets.0.insert_new(*asset);
                 Applied::Changed(true)
             }
             Change::InsertCi(ci) => {
-                self.cmdb.insert_new(ci);
+                self.cmdb.insert_new(*ci);
                 Applied::Changed(true)
             }
             Change::RemoveAsset(id) => {
@@ -891,9 +893,9 @@ mod tests {
         let err = estate
             .commit(
                 vec![
-                    Change::InsertAsset(asset("b")),
-                    Change::InsertCi(ci("b")),
-                    Change::InsertAsset(asset("a")),
+                    Change::InsertAsset(Box::new(asset("b"))),
+                    Change::InsertCi(Box::new(ci("b"))),
+                    Change::InsertAsset(Box::new(asset("a"))),
                 ],
                 None,
             )
@@ -908,9 +910,9 @@ mod tests {
         estate
             .commit(
                 vec![
-                    Change::InsertCi(ci("x")),
+                    Change::InsertCi(Box::new(ci("x"))),
                     Change::RemoveCi(id("x")),
-                    Change::InsertCi(ci("x")),
+                    Change::InsertCi(Box::new(ci("x"))),
                 ],
                 None,
             )

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::error::excerpt;
 use crate::{
     AssetKind, AttributeKey, AttributeValue, CiClass, Criticality, Environment, Error, Lifecycle,
-    Money, OperationalStatus, Region,
+    Money, OperationalStatus, Region, Text,
 };
 
 /// A field of an [`Asset`](crate::Asset), as a claim addresses it.
@@ -222,7 +222,7 @@ impl fmt::Display for ValueType {
 #[non_exhaustive]
 pub enum Value {
     /// Free text (a name, an owner, a cost center, a location).
-    Text(String),
+    Text(Text),
     /// A calendar date.
     Date(NaiveDate),
     /// An exact amount of money.
@@ -266,7 +266,7 @@ impl Value {
 
     /// A text value.
     #[must_use]
-    pub fn text(text: impl Into<String>) -> Self {
+    pub fn text(text: impl Into<Text>) -> Self {
         Self::Text(text.into())
     }
 }

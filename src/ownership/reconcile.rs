@@ -41,7 +41,7 @@ impl FieldPair {
             (Value::Text(text), View::Ci) if self.ci == CiField::Region => {
                 Region::new(text).ok().map(Value::Region)
             }
-            (Value::Region(region), View::Asset) => Some(Value::Text(region.as_str().to_owned())),
+            (Value::Region(region), View::Asset) => Some(Value::text(region.as_str())),
             (value, _) => Some(value.clone()),
         }
     }

@@ -39,7 +39,7 @@ fn os() -> CiField {
 }
 
 fn os_value(text: &str) -> Value {
-    Value::Attribute(AttributeValue::Text(text.to_owned()))
+    Value::Attribute(AttributeValue::Text(text.into()))
 }
 
 fn set(

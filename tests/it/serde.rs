@@ -64,7 +64,7 @@ fn attribute_value() -> impl Strategy<Value = AttributeValue> {
         // Any text, control characters included: values are not labels.
         proptest::string::string_regex("(?s).{0,16}")
             .unwrap()
-            .prop_map(AttributeValue::Text),
+            .prop_map(AttributeValue::from),
         any::<i64>().prop_map(AttributeValue::Integer),
         decimal().prop_map(AttributeValue::Decimal),
         any::<bool>().prop_map(AttributeValue::Flag),
