@@ -186,7 +186,7 @@ impl fmt::Display for CustomName {
 /// (`"os"`, `"cores"`, `"sku"`).
 ///
 /// At most 128 bytes, not empty, no control characters, no leading or
-/// trailing whitespace. Keys are case-sensitive.
+/// trailing whitespace. Keys are case-sensitive. Cheap to clone (shared).
 ///
 /// # Example
 ///
@@ -199,7 +199,7 @@ impl fmt::Display for CustomName {
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct AttributeKey(Box<str>);
+pub struct AttributeKey(std::sync::Arc<str>);
 
 impl AttributeKey {
     /// Validates `key`.
@@ -454,34 +454,40 @@ impl<'de> Deserialize<'de> for Attributes {
 /// Deserialises a map into an `IndexMap`, refusing a repeated key (which a
 /// plain `IndexMap` would silently overwrite) and running `check` on every
 /// entry.
-pub(crate) fn deserialize_unique_map<'de, D, K, V>(
+pub(crate) fn deserialize_unique_map<'de, D, K, V, S>(
     deserializer: D,
     what: &'static str,
     check: fn(&K, &V) -> Result<(), Error>,
-) -> Result<IndexMap<K, V>, D::Error>
+) -> Result<IndexMap<K, V, S>, D::Error>
 where
     D: Deserializer<'de>,
+    S: std::hash::BuildHasher + Default,
     K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
     V: Deserialize<'de>,
 {
-    struct UniqueMap<K, V> {
+    struct UniqueMap<K, V, S> {
         what: &'static str,
         check: fn(&K, &V) -> Result<(), Error>,
+        hasher: std::marker::PhantomData<S>,
     }
 
-    impl<'de, K, V> Visitor<'de> for UniqueMap<K, V>
+    impl<'de, K, V, S> Visitor<'de> for UniqueMap<K, V, S>
     where
+        S: std::hash::BuildHasher + Default,
         K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
         V: Deserialize<'de>,
     {
-        type Value = IndexMap<K, V>;
+        type Value = IndexMap<K, V, S>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(f, "a map of {} records", self.what)
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-            let mut map = IndexMap::with_capacity(access.size_hint().unwrap_or(0).min(4096));
+            let mut map = IndexMap::with_capacity_and_hasher(
+                access.size_hint().unwrap_or(0).min(4096),
+                S::default(),
+            );
             while let Some((key, value)) = access.next_entry::<K, V>()? {
                 (self.check)(&key, &value).map_err(serde::de::Error::custom)?;
                 if map.contains_key(&key) {
@@ -496,7 +502,11 @@ where
         }
     }
 
-    deserializer.deserialize_map(UniqueMap { what, check })
+    deserializer.deserialize_map(UniqueMap {
+        what,
+        check,
+        hasher: std::marker::PhantomData,
+    })
 }
 
 #[cfg(test)]

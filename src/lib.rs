@@ -53,6 +53,7 @@ mod error;
 mod estate;
 pub mod finance;
 mod graph;
+mod hash;
 mod id;
 mod label;
 pub mod money;

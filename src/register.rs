@@ -1,8 +1,8 @@
 //! The keyed, insertion-ordered collection behind both registers.
 
-use indexmap::IndexMap;
 use serde::{Deserializer, Serialize, Serializer};
 
+use crate::hash::IndexMap;
 use crate::{Error, ResourceId};
 
 /// A record kept in a [`Register`]: it knows its own id.
@@ -30,7 +30,7 @@ impl<T: Eq> Eq for Register<T> {}
 impl<T> Default for Register<T> {
     fn default() -> Self {
         Self {
-            records: IndexMap::new(),
+            records: IndexMap::default(),
         }
     }
 }

@@ -1,9 +1,7 @@
 //! The claim half of the write path: staging a batch's claims against the
 //! estate (the dry run), then committing what was staged.
 
-use std::collections::HashMap;
 
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Change, Estate, Validation};
@@ -24,7 +22,7 @@ pub(crate) struct Ownership {
     /// The claimed fields of each resource, sorted by resource id when
     /// serialised.
     #[serde(default, with = "sorted")]
-    pub(crate) fields: HashMap<ResourceId, Vec<FieldState>>,
+    pub(crate) fields: crate::hash::HashMap<ResourceId, Vec<FieldState>>,
     #[serde(default)]
     pub(crate) journal: Vec<JournalEntry>,
     #[serde(default)]
@@ -103,7 +101,7 @@ impl Ownership {
 }
 
 mod sorted {
-    use std::collections::{BTreeMap, HashMap};
+    use std::collections::BTreeMap;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -111,7 +109,7 @@ mod sorted {
     use crate::ownership::FieldState;
 
     pub(super) fn serialize<S: Serializer>(
-        fields: &HashMap<ResourceId, Vec<FieldState>>,
+        fields: &crate::hash::HashMap<ResourceId, Vec<FieldState>>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         fields
@@ -122,7 +120,7 @@ mod sorted {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<HashMap<ResourceId, Vec<FieldState>>, D::Error> {
+    ) -> Result<crate::hash::HashMap<ResourceId, Vec<FieldState>>, D::Error> {
         Ok(
             BTreeMap::<ResourceId, Vec<FieldState>>::deserialize(deserializer)?
                 .into_iter()
@@ -203,7 +201,7 @@ type PendingEntry = (ResourceId, Field, Option<Value>, Option<Value>, Provenance
 /// A batch's claims, decided but not yet written.
 #[derive(Debug, Default)]
 pub(crate) struct StagedClaims {
-    resources: IndexMap<ResourceId, StagedResource>,
+    resources: crate::hash::IndexMap<ResourceId, StagedResource>,
     decisions: Vec<Decision>,
     journal: Vec<PendingEntry>,
     conflicts: Vec<Conflict>,
@@ -217,15 +215,15 @@ impl StagedClaims {
 
 /// The records a batch inserts, by id, for claims on them.
 struct Inserted<'a> {
-    assets: HashMap<&'a str, &'a Asset>,
-    cis: HashMap<&'a str, &'a ConfigurationItem>,
+    assets: crate::hash::HashMap<&'a str, &'a Asset>,
+    cis: crate::hash::HashMap<&'a str, &'a ConfigurationItem>,
 }
 
 impl<'a> Inserted<'a> {
     fn new(changes: &'a [Change]) -> Self {
         let mut inserted = Self {
-            assets: HashMap::new(),
-            cis: HashMap::new(),
+            assets: crate::hash::HashMap::default(),
+            cis: crate::hash::HashMap::default(),
         };
         for change in changes {
             match change {

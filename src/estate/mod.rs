@@ -504,7 +504,9 @@ impl Estate {
 
     /// Validates `changes` as a whole against the current state (taking
     /// earlier changes of the same list into account), stages the claims,
-    /// then applies everything. On any error nothing is applied.
+    /// then applies everything. On any error nothing is applied. Returns
+    /// what each change other than a claim did, in order, and the report
+    /// of the claims.
     fn commit(
         &mut self,
         changes: Vec<Change>,
@@ -515,14 +517,15 @@ impl Estate {
             None => self.stage(&changes, &self.ownership.agreement)?,
         };
         let mut resolved = staged.resolved.into_iter().peekable();
-        let applied = changes
-            .into_iter()
-            .enumerate()
-            .map(|(at, change)| {
-                let nodes = resolved.next_if(|(i, ..)| *i == at).map(|(_, s, t)| (s, t));
-                self.apply_checked(change, nodes)
-            })
-            .collect();
+        let mut applied = Vec::new();
+        for (at, change) in changes.into_iter().enumerate() {
+            // Claims are written together by `commit_claims`.
+            if matches!(change, Change::Claim(_)) {
+                continue;
+            }
+            let nodes = resolved.next_if(|(i, ..)| *i == at).map(|(_, s, t)| (s, t));
+            applied.push(self.apply_checked(change, nodes));
+        }
         let decisions = self.commit_claims(staged.claims);
         Ok((applied, Report::new(decisions)))
     }
@@ -622,7 +625,7 @@ struct Validation<'a> {
     /// Presence of the asset and the CI of each id that an earlier insert
     /// or remove of the batch changed; lookups of other ids fall through to
     /// the registers, so reads never grow this map.
-    overlay: HashMap<&'a str, Touched>,
+    overlay: crate::hash::HashMap<&'a str, Touched>,
     /// Custom kind names introduced by the batch, with their propagation.
     custom: HashMap<&'a str, Propagation>,
     /// The members of each group whose quorum the batch sets, tracked from
@@ -645,7 +648,7 @@ impl<'a> Validation<'a> {
         }
         Self {
             estate,
-            overlay: HashMap::new(),
+            overlay: crate::hash::HashMap::default(),
             custom: HashMap::new(),
             members,
             resolved: Vec::new(),

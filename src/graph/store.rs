@@ -23,7 +23,7 @@ pub(crate) struct KindId(pub(crate) u16);
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Topology {
     graph: StableGraph<ResourceId, KindId>,
-    nodes: HashMap<ResourceId, NodeIndex>,
+    nodes: crate::hash::HashMap<ResourceId, NodeIndex>,
     kinds: Vec<RelationKind>,
     kind_ids: HashMap<RelationKind, KindId>,
     /// Custom kind names seen, to refuse one name with two propagations.
