@@ -1,7 +1,7 @@
 //! The hasher behind the crate's maps keyed by ids.
 //!
 //! Every write and most queries look records up by [`ResourceId`]; the
-//! standard library's SipHash was a tenth of the claim write path. These
+//! standard library's `SipHash` was a tenth of the claim write path. These
 //! maps use foldhash's fast variant instead, seeded at random per map like
 //! the standard library's, which keeps the minimal protection against
 //! precomputed collisions that `hashbrown` itself settles for. No output

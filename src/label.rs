@@ -19,7 +19,10 @@ pub(crate) fn check_label(what: &'static str, text: &str, max: usize) -> Result<
         Some("must not be empty")
     } else if text.len() > max {
         Some("too long")
-    } else if text.chars().any(char::is_control) {
+    } else if text.bytes().any(|b| b.is_ascii_control())
+        // The C1 controls need decoding; ASCII text (the usual) skips it.
+        || (!text.is_ascii() && text.chars().any(char::is_control))
+    {
         Some("must not contain control characters")
     } else if text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
         Some("must not start or end with whitespace")
@@ -372,24 +375,19 @@ impl From<NaiveDate> for AttributeValue {
 /// A map from key to [`AttributeValue`], in key order. A snapshot may list
 /// the keys in any order (they are sorted on load); one that repeats a key
 /// is rejected.
-#[derive(Debug, Clone, Default)]
-pub struct Attributes(IndexMap<AttributeKey, AttributeValue>);
-
-impl PartialEq for Attributes {
-    fn eq(&self, other: &Self) -> bool {
-        // Both sides are in key order, so comparing in order is comparing
-        // as maps.
-        self.0.len() == other.0.len() && self.0.iter().eq(other.0.iter())
-    }
-}
-
-impl Eq for Attributes {}
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attributes(
+    /// Sorted by key, each key once: a record has a handful of attributes,
+    /// and a sorted vector is one allocation to copy and a binary search to
+    /// read, where a hash map is two allocations and a hash.
+    Vec<(AttributeKey, AttributeValue)>,
+);
 
 impl Attributes {
     /// The value of `key`, if set.
     #[must_use]
     pub fn get(&self, key: &str) -> Option<&AttributeValue> {
-        self.0.get(key)
+        self.position(key).ok().map(|at| &self.0[at].1)
     }
 
     /// Whether no attribute is set.
@@ -406,8 +404,13 @@ impl Attributes {
 
     /// The attributes in key order.
     #[must_use]
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&AttributeKey, &AttributeValue)> {
-        self.0.iter()
+    pub fn iter(&self) -> AttributeIter<'_> {
+        AttributeIter(self.0.iter())
+    }
+
+    /// Where `key` is, or where it would go.
+    fn position(&self, key: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|(k, _)| k.as_str().cmp(key))
     }
 
     pub(crate) fn set(
@@ -415,7 +418,13 @@ impl Attributes {
         key: AttributeKey,
         value: AttributeValue,
     ) -> Option<AttributeValue> {
-        self.0.insert_sorted(key, value).1
+        match self.position(key.as_str()) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, value)),
+            Err(at) => {
+                self.0.insert(at, (key, value));
+                None
+            }
+        }
     }
 
     /// Frees spare capacity: a built record keeps its attributes for life.
@@ -424,30 +433,57 @@ impl Attributes {
     }
 
     pub(crate) fn remove(&mut self, key: &str) -> Option<AttributeValue> {
-        self.0.shift_remove(key)
+        let at = self.position(key).ok()?;
+        Some(self.0.remove(at).1)
     }
 }
 
 impl<'a> IntoIterator for &'a Attributes {
     type Item = (&'a AttributeKey, &'a AttributeValue);
-    type IntoIter = indexmap::map::Iter<'a, AttributeKey, AttributeValue>;
+    type IntoIter = AttributeIter<'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
+        self.iter()
     }
 }
 
+/// The attributes of a record, in key order; made by [`Attributes::iter`].
+#[derive(Debug, Clone)]
+pub struct AttributeIter<'a>(std::slice::Iter<'a, (AttributeKey, AttributeValue)>);
+
+impl<'a> Iterator for AttributeIter<'a> {
+    type Item = (&'a AttributeKey, &'a AttributeValue);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(k, v)| (k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for AttributeIter<'_> {}
+impl DoubleEndedIterator for AttributeIter<'_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        self.0.next_back().map(|(k, v)| (k, v))
+    }
+}
+impl std::iter::FusedIterator for AttributeIter<'_> {}
+
 impl Serialize for Attributes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
+        serializer.collect_map(self.iter())
     }
 }
 
 impl<'de> Deserialize<'de> for Attributes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut map = deserialize_unique_map(deserializer, "attribute", |_, _| Ok(()))?;
-        map.sort_unstable_keys();
-        Ok(Self(map))
+        let map: IndexMap<AttributeKey, AttributeValue> =
+            deserialize_unique_map(deserializer, "attribute", |_, _| Ok(()))?;
+        let mut attributes: Vec<_> = map.into_iter().collect();
+        attributes.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+        Ok(Self(attributes))
     }
 }
 
@@ -516,7 +552,9 @@ mod tests {
     #[test]
     fn labels_follow_the_rules() {
         assert!(check_label("name", "Payments VM", MAX_TEXT).is_ok());
-        for bad in ["", " x", "x ", "a\nb"] {
+        assert!(check_label("name", "Zürich DC — hall 2", MAX_TEXT).is_ok());
+        // ASCII controls, and the C1 controls only non-ASCII text can hold.
+        for bad in ["", " x", "x ", "a\nb", "a\u{7f}b", "Zürich\u{85}", "\u{9f}x"] {
             assert!(check_label("name", bad, MAX_TEXT).is_err(), "{bad:?}");
         }
         let err = check_label("owner", &"x".repeat(2000), MAX_TEXT).unwrap_err();
@@ -539,6 +577,38 @@ mod tests {
         assert_eq!(attrs.len(), 1);
         attrs.set(key("cores"), 8.into());
         assert_eq!(attrs, before);
+    }
+
+    proptest::proptest! {
+        /// Attributes behave as a sorted map under any sequence of writes
+        /// and clears, and survive their snapshot.
+        #[test]
+        fn attributes_behave_as_a_sorted_map(
+            ops in proptest::collection::vec(
+                (proptest::sample::select(vec!["a", "b", "os", "cores", "z"]),
+                 proptest::option::of(0_i64..5)),
+                0..40,
+            )
+        ) {
+            let mut attrs = Attributes::default();
+            let mut model = std::collections::BTreeMap::new();
+            for (key, value) in ops {
+                let (got, want) = match value {
+                    Some(n) => (
+                        attrs.set(AttributeKey::new(key).unwrap(), n.into()),
+                        model.insert(key, AttributeValue::from(n)),
+                    ),
+                    None => (attrs.remove(key), model.remove(key)),
+                };
+                proptest::prop_assert_eq!(got, want);
+                let got: Vec<_> = attrs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+                let want: Vec<_> = model.iter().map(|(k, v)| (*k, v.clone())).collect();
+                proptest::prop_assert_eq!(got, want);
+                proptest::prop_assert_eq!(attrs.get("os"), model.get("os"));
+            }
+            let json = serde_json::to_string(&attrs).unwrap();
+            proptest::prop_assert_eq!(serde_json::from_str::<Attributes>(&json).unwrap(), attrs);
+        }
     }
 
     #[test]

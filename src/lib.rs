@@ -78,7 +78,7 @@ pub use crate::graph::{
     Propagation, Quorum, Reach, RecoveryPlan, RecoveryStep, RelationKind, Relationship,
 };
 pub use crate::id::ResourceId;
-pub use crate::label::{AttributeKey, AttributeValue, Attributes, CustomName};
+pub use crate::label::{AttributeIter, AttributeKey, AttributeValue, Attributes, CustomName};
 pub use crate::money::{Currency, Money, Rounding};
 pub use crate::text::Text;
 

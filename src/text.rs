@@ -203,7 +203,8 @@ mod tests {
         assert_eq!(a, "alpha");
         assert_eq!("alpha", a);
         assert_eq!(a, String::from("alpha"));
-        assert!(Text::from("alpha") < Text::from("beta"));
+        let (alpha, beta) = (Text::from("alpha"), Text::from("beta"));
+        assert!(alpha < beta);
         assert_eq!(format!("{a:>7}|{a:?}"), "  alpha|\"alpha\"");
         assert_eq!(Text::default(), "");
     }
