@@ -554,7 +554,15 @@ mod tests {
         assert!(check_label("name", "Payments VM", MAX_TEXT).is_ok());
         assert!(check_label("name", "Zürich DC — hall 2", MAX_TEXT).is_ok());
         // ASCII controls, and the C1 controls only non-ASCII text can hold.
-        for bad in ["", " x", "x ", "a\nb", "a\u{7f}b", "Zürich\u{85}", "\u{9f}x"] {
+        for bad in [
+            "",
+            " x",
+            "x ",
+            "a\nb",
+            "a\u{7f}b",
+            "Zürich\u{85}",
+            "\u{9f}x",
+        ] {
             assert!(check_label("name", bad, MAX_TEXT).is_err(), "{bad:?}");
         }
         let err = check_label("owner", &"x".repeat(2000), MAX_TEXT).unwrap_err();

@@ -216,9 +216,6 @@ mod tests {
         assert_eq!(json, "\"Ubuntu 26.04\"");
         assert_eq!(serde_json::from_str::<Text>(&json).unwrap(), text);
         // Escaped input cannot be borrowed; it is read all the same.
-        assert_eq!(
-            serde_json::from_str::<Text>("\"a\\\"b\"").unwrap(),
-            "a\"b"
-        );
+        assert_eq!(serde_json::from_str::<Text>("\"a\\\"b\"").unwrap(), "a\"b");
     }
 }

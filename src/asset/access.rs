@@ -2,8 +2,8 @@
 //! claim write path.
 
 use super::Asset;
-use crate::{Error, Text};
 use crate::ownership::{AssetField, Field, Value};
+use crate::{Error, Text};
 
 impl Asset {
     /// The current value of `field`.
@@ -32,7 +32,7 @@ impl Asset {
     }
 
     /// Writes `value` (or clears the field) without checking the record's
-    /// invariants; [`checked`](Self::checked) does that once all writes
+    /// invariants; [`check_written`](Self::check_written) does that once all writes
     /// are staged. The value's type was checked by the caller.
     pub(crate) fn set_field_value(&mut self, field: &AssetField, value: Option<Value>) {
         match (field, value) {
@@ -60,9 +60,15 @@ impl Asset {
         }
     }
 
-    /// The asset if it keeps every invariant its builder enforces.
-    pub(crate) fn checked(self) -> Result<Self, Error> {
-        self.into_builder().build()
+    /// Checks what claims may have broken in a record that was valid
+    /// before them: the rule of each field `written` says was written (in
+    /// the order [`build`](super::AssetBuilder::build) checks them) and the
+    /// rules between fields. The same errors as building the record.
+    pub(crate) fn check_written(&self, written: impl Fn(&AssetField) -> bool) -> Result<(), Error> {
+        for field in super::CHECKED_FIELDS.iter().filter(|f| written(f)) {
+            self.check_field(field)?;
+        }
+        self.check_dates()
     }
 }
 

@@ -11,6 +11,7 @@ pub(crate) use self::access::check_value;
 pub use self::lifecycle::{Lifecycle, MissingReason, RetirementReason};
 pub use self::register::{AssetRegister, Assets};
 use crate::label::{AttributeKey, AttributeValue, Attributes, MAX_TEXT, check_label, named_enum};
+use crate::ownership::AssetField;
 use crate::{Error, Money, ResourceId, Text};
 
 named_enum! {
@@ -406,53 +407,8 @@ impl AssetBuilder {
     /// [`Error::InvalidField`] naming the asset and the field that breaks a
     /// rule listed on [`Asset`].
     pub fn build(self) -> Result<Asset, Error> {
-        let id = self.id;
-        let field = |field: &str, reason: String| Error::InvalidField {
-            id: id.clone(),
-            field: field.to_owned(),
-            reason,
-        };
-        let label = |name: &str, value: Option<&str>| match value {
-            Some(value) => {
-                check_label("label", value, MAX_TEXT).map_err(|e| field(name, label_reason(&e)))
-            }
-            None => Ok(()),
-        };
-        label("name", Some(&self.name))?;
-        label("owner", self.owner.as_deref())?;
-        label("budget_owner", self.budget_owner.as_deref())?;
-        label("cost_center", self.cost_center.as_deref())?;
-        label("location", self.location.as_deref())?;
-        for (name, cost) in [
-            ("purchase_cost", self.purchase_cost),
-            ("monthly_cost", self.monthly_cost),
-        ] {
-            if cost.is_some_and(|c| c.is_negative()) {
-                return Err(field(name, "must not be negative".to_owned()));
-            }
-        }
-        if let Some(bought) = self.purchase_date {
-            for (name, end) in [
-                ("warranty_end", self.warranty_end),
-                ("support_end", self.support_end),
-            ] {
-                if end.is_some_and(|end| end < bought) {
-                    return Err(field(
-                        name,
-                        format!("must not be before the purchase date {bought}"),
-                    ));
-                }
-            }
-        }
-        let mut attributes = self.attributes;
-        for (key, value) in self.pending {
-            let key =
-                AttributeKey::new(&key).map_err(|e| field("attribute key", label_reason(&e)))?;
-            attributes.set(key, value);
-        }
-        attributes.shrink_to_fit();
-        Ok(Asset {
-            id,
+        let mut asset = Asset {
+            id: self.id,
             name: self.name,
             kind: self.kind,
             lifecycle: self.lifecycle,
@@ -466,8 +422,87 @@ impl AssetBuilder {
             warranty_end: self.warranty_end,
             support_end: self.support_end,
             renewal_date: self.renewal_date,
-            attributes,
-        })
+            attributes: self.attributes,
+        };
+        for field in &CHECKED_FIELDS {
+            asset.check_field(field)?;
+        }
+        asset.check_dates()?;
+        for (key, value) in self.pending {
+            let key = AttributeKey::new(&key)
+                .map_err(|e| asset.invalid("attribute key", label_reason(&e)))?;
+            asset.attributes.set(key, value);
+        }
+        asset.attributes.shrink_to_fit();
+        Ok(asset)
+    }
+}
+
+/// The fields with a rule of their own, in the order `build` checks them.
+const CHECKED_FIELDS: [AssetField; 7] = [
+    AssetField::Name,
+    AssetField::Owner,
+    AssetField::BudgetOwner,
+    AssetField::CostCenter,
+    AssetField::Location,
+    AssetField::PurchaseCost,
+    AssetField::MonthlyCost,
+];
+
+impl Asset {
+    /// The error for `field` breaking a rule.
+    fn invalid(&self, field: &str, reason: String) -> Error {
+        Error::InvalidField {
+            id: self.id.clone(),
+            field: field.to_owned(),
+            reason,
+        }
+    }
+
+    /// Checks the rule of one field: a label for the texts, not negative
+    /// for the costs; the other fields' types are their rules.
+    pub(crate) fn check_field(&self, field: &AssetField) -> Result<(), Error> {
+        let label = |name: &str, value: Option<&Text>| match value {
+            Some(value) => check_label("label", value, MAX_TEXT)
+                .map_err(|e| self.invalid(name, label_reason(&e))),
+            None => Ok(()),
+        };
+        let cost = |name: &str, value: Option<Money>| {
+            if value.is_some_and(|c| c.is_negative()) {
+                Err(self.invalid(name, "must not be negative".to_owned()))
+            } else {
+                Ok(())
+            }
+        };
+        match field {
+            AssetField::Name => label("name", Some(&self.name)),
+            AssetField::Owner => label("owner", self.owner.as_ref()),
+            AssetField::BudgetOwner => label("budget_owner", self.budget_owner.as_ref()),
+            AssetField::CostCenter => label("cost_center", self.cost_center.as_ref()),
+            AssetField::Location => label("location", self.location.as_ref()),
+            AssetField::PurchaseCost => cost("purchase_cost", self.purchase_cost),
+            AssetField::MonthlyCost => cost("monthly_cost", self.monthly_cost),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the rules between fields: warranty and support do not end
+    /// before the purchase.
+    pub(crate) fn check_dates(&self) -> Result<(), Error> {
+        if let Some(bought) = self.purchase_date {
+            for (name, end) in [
+                ("warranty_end", self.warranty_end),
+                ("support_end", self.support_end),
+            ] {
+                if end.is_some_and(|end| end < bought) {
+                    return Err(self.invalid(
+                        name,
+                        format!("must not be before the purchase date {bought}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -471,18 +471,13 @@ impl ConfigurationItemBuilder {
     /// rule listed on [`ConfigurationItem`].
     pub fn build(self) -> Result<ConfigurationItem, Error> {
         let id = self.id;
-        let field = |field: &str, error: &Error| Error::InvalidField {
-            id: id.clone(),
-            field: field.to_owned(),
-            reason: label_reason(error),
-        };
-        check_label("label", &self.name, MAX_TEXT).map_err(|e| field("name", &e))?;
+        check_name(&id, &self.name)?;
         if let Some(owner) = &self.owner {
-            check_label("label", owner, MAX_TEXT).map_err(|e| field("owner", &e))?;
+            check_owner(&id, owner)?;
         }
         let mut attributes = self.attributes;
         for (key, value) in self.pending {
-            let key = AttributeKey::new(&key).map_err(|e| field("attribute key", &e))?;
+            let key = AttributeKey::new(&key).map_err(|e| invalid(&id, "attribute key", &e))?;
             attributes.set(key, value);
         }
         attributes.shrink_to_fit();
@@ -498,6 +493,25 @@ impl ConfigurationItemBuilder {
             attributes,
         })
     }
+}
+
+/// `field` of item `id` breaks a rule, as `error` says.
+fn invalid(id: &ResourceId, field: &str, error: &Error) -> Error {
+    Error::InvalidField {
+        id: id.clone(),
+        field: field.to_owned(),
+        reason: label_reason(error),
+    }
+}
+
+/// An item's name is a label.
+fn check_name(id: &ResourceId, name: &str) -> Result<(), Error> {
+    check_label("label", name, MAX_TEXT).map_err(|e| invalid(id, "name", &e))
+}
+
+/// An item's owner is a label.
+fn check_owner(id: &ResourceId, owner: &str) -> Result<(), Error> {
+    check_label("label", owner, MAX_TEXT).map_err(|e| invalid(id, "owner", &e))
 }
 
 impl TryFrom<ConfigurationItemBuilder> for ConfigurationItem {
@@ -528,7 +542,7 @@ impl ConfigurationItem {
     }
 
     /// Writes `value` (or clears the field) without checking invariants;
-    /// [`checked`](Self::checked) does that once all writes are staged. The
+    /// [`check_written`](Self::check_written) does that once all writes are staged. The
     /// value's type was checked by the caller.
     pub(crate) fn set_field_value(
         &mut self,
@@ -559,9 +573,22 @@ impl ConfigurationItem {
         }
     }
 
-    /// The item if it keeps every invariant its builder enforces.
-    pub(crate) fn checked(self) -> Result<Self, Error> {
-        self.into_builder().build()
+    /// Checks what claims may have broken in an item that was valid before
+    /// them: the rule of each text field `written` says was written (the
+    /// name, then the owner, as [`build`](ConfigurationItemBuilder::build)
+    /// checks them). The same errors as building the item.
+    pub(crate) fn check_written(
+        &self,
+        written: impl Fn(&crate::ownership::CiField) -> bool,
+    ) -> Result<(), Error> {
+        use crate::ownership::CiField as F;
+        if written(&F::Name) {
+            check_name(&self.id, &self.name)?;
+        }
+        match &self.owner {
+            Some(owner) if written(&F::Owner) => check_owner(&self.id, owner),
+            _ => Ok(()),
+        }
     }
 }
 

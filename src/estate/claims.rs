@@ -1,6 +1,7 @@
 //! The claim half of the write path: staging a batch's claims against the
 //! estate (the dry run), then committing what was staged.
 
+use std::collections::hash_map::Entry;
 
 use serde::{Deserialize, Serialize};
 
@@ -132,8 +133,9 @@ mod sorted {
 /// One resource's records and claimed fields as a batch leaves them.
 #[derive(Debug, Default)]
 struct StagedResource {
-    asset: Option<Asset>,
-    ci: Option<ConfigurationItem>,
+    // Boxed so that the staging map stays small and cheap to grow.
+    asset: Option<Box<Asset>>,
+    ci: Option<Box<ConfigurationItem>>,
     fields: Vec<FieldState>,
     /// The last claim touching the resource, to place record-level problems.
     last: usize,
@@ -155,10 +157,10 @@ impl StagedResource {
                     let asset = inserted
                         .assets
                         .get(id.as_str())
-                        .map(|a| (*a).clone())
-                        .or_else(|| estate.assets.0.get(id.as_str()).cloned())
+                        .copied()
+                        .or_else(|| estate.assets.0.get(id.as_str()))
                         .ok_or_else(|| Error::UnknownAsset(id.clone()))?;
-                    self.asset = Some(asset);
+                    self.asset = Some(Box::new(asset.clone()));
                 }
                 self.asset.as_ref().and_then(|a| a.field_value(f))
             }
@@ -167,14 +169,28 @@ impl StagedResource {
                     let ci = inserted
                         .cis
                         .get(id.as_str())
-                        .map(|c| (*c).clone())
-                        .or_else(|| estate.cmdb.get(id).cloned())
+                        .copied()
+                        .or_else(|| estate.cmdb.get(id))
                         .ok_or_else(|| Error::UnknownCi(id.clone()))?;
-                    self.ci = Some(ci);
+                    self.ci = Some(Box::new(ci.clone()));
                 }
                 self.ci.as_ref().and_then(|c| c.field_value(f))
             }
         })
+    }
+
+    /// Checks what the batch's claims may have broken in the staged
+    /// records (see [`Asset::check_written`]).
+    fn check(&self) -> Result<(), Error> {
+        let written =
+            |view_field: &dyn Fn(&Field) -> bool| self.fields.iter().any(|s| view_field(&s.field));
+        let asset = self.asset.as_ref().map_or(Ok(()), |asset| {
+            asset.check_written(|f| written(&|field| matches!(field, Field::Asset(g) if g == f)))
+        });
+        let ci = self.ci.as_ref().map_or(Ok(()), |ci| {
+            ci.check_written(|f| written(&|field| matches!(field, Field::Ci(g) if g == f)))
+        });
+        asset.and(ci)
     }
 
     /// Writes a decided value into the staged record of the field's view.
@@ -194,17 +210,18 @@ impl StagedResource {
     }
 }
 
-/// A journal entry waiting for its sequence number: resource, field, old
-/// and new value, and the provenance of the new value.
-type PendingEntry = (ResourceId, Field, Option<Value>, Option<Value>, Provenance);
-
 /// A batch's claims, decided but not yet written.
 #[derive(Debug, Default)]
 pub(crate) struct StagedClaims {
     resources: crate::hash::IndexMap<ResourceId, StagedResource>,
     decisions: Vec<Decision>,
-    journal: Vec<PendingEntry>,
+    /// Numbered from the estate's journal on: staging is against one
+    /// state of the estate, and committing appends them all.
+    journal: Vec<JournalEntry>,
     conflicts: Vec<Conflict>,
+    /// The position in `resources` of the resource the last claim touched:
+    /// feeds send a resource's fields together, so this saves a lookup.
+    recent: Option<usize>,
 }
 
 impl StagedClaims {
@@ -342,21 +359,9 @@ impl Estate {
                 problems.push((at, problem));
             }
         }
-        for resource in staged.resources.values_mut() {
-            let checked = (
-                resource.asset.take().map(Asset::checked).transpose(),
-                resource
-                    .ci
-                    .take()
-                    .map(ConfigurationItem::checked)
-                    .transpose(),
-            );
-            match checked {
-                (Ok(asset), Ok(ci)) => {
-                    resource.asset = asset;
-                    resource.ci = ci;
-                }
-                (Err(e), _) | (_, Err(e)) => problems.push((resource.last, e)),
+        for resource in staged.resources.values() {
+            if let Err(e) = resource.check() {
+                problems.push((resource.last, e));
             }
         }
         staged
@@ -379,11 +384,22 @@ impl Estate {
             decisions,
             journal,
             conflicts,
+            recent,
         } = staged;
-        let resource = match resources.get_index_of(id) {
-            Some(i) => &mut resources[i],
-            None => resources.entry(id.clone()).or_default(),
+        let same = |i: &usize| resources.get_index(*i).is_some_and(|(key, _)| key == id);
+        let i = match recent.filter(same) {
+            Some(i) => i,
+            None => match resources.get_index_of(id) {
+                Some(i) => i,
+                None => {
+                    resources
+                        .insert_full(id.clone(), StagedResource::default())
+                        .0
+                }
+            },
         };
+        *recent = Some(i);
+        let resource = &mut resources[i];
         let slot = if let Some(slot) = resource.fields.iter().position(|s| &s.field == field) {
             slot
         } else {
@@ -417,12 +433,13 @@ impl Estate {
             });
             let after = state.value.clone();
             resource.write(field, after.clone());
-            journal.push((
+            let sequence = self.ownership.journal.len() + journal.len() + 1;
+            journal.push(JournalEntry::new(
+                u64::try_from(sequence).unwrap_or(u64::MAX),
                 id.clone(),
                 field.clone(),
-                before.clone(),
-                after.clone(),
-                provenance,
+                (before.clone(), after.clone()),
+                &provenance,
             ));
             after
         };
@@ -470,31 +487,32 @@ impl Estate {
         for (id, resource) in staged.resources {
             if let Some(asset) = resource.asset {
                 if let Some(slot) = self.assets.0.get_mut(id.as_str()) {
-                    *slot = asset;
+                    *slot = *asset;
                 }
             }
             if let Some(ci) = resource.ci {
-                self.cmdb.replace_item(ci);
+                self.cmdb.replace_item(*ci);
             }
-            let states = self.ownership.fields.entry(id).or_default();
-            for state in resource.fields {
-                match states.iter_mut().find(|s| s.field == state.field) {
-                    Some(slot) => *slot = state,
-                    None => states.push(state),
+            match self.ownership.fields.entry(id) {
+                Entry::Vacant(entry) => {
+                    entry.insert(resource.fields);
+                }
+                Entry::Occupied(mut entry) => {
+                    let states = entry.get_mut();
+                    for state in resource.fields {
+                        match states.iter_mut().find(|s| s.field == state.field) {
+                            Some(slot) => *slot = state,
+                            None => states.push(state),
+                        }
+                    }
                 }
             }
         }
         let journal = &mut self.ownership.journal;
-        journal.reserve(staged.journal.len());
-        for (id, field, old, new, provenance) in staged.journal {
-            let sequence = u64::try_from(journal.len()).unwrap_or(u64::MAX - 1) + 1;
-            journal.push(JournalEntry::new(
-                sequence,
-                id,
-                field,
-                (old, new),
-                &provenance,
-            ));
+        if journal.is_empty() {
+            *journal = staged.journal;
+        } else {
+            journal.extend(staged.journal);
         }
         self.ownership.conflicts.extend(staged.conflicts);
         staged.decisions

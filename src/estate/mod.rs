@@ -302,7 +302,8 @@ impl Estate {
     /// [`Error::DuplicateAsset`] if an asset with the same id is registered;
     /// the estate is unchanged.
     pub fn insert_asset(&mut self, asset: Asset) -> Result<(), Error> {
-        self.commit_one(Change::InsertAsset(Box::new(asset))).map(drop)
+        self.commit_one(Change::InsertAsset(Box::new(asset)))
+            .map(drop)
     }
 
     /// Adds a configuration item to the CMDB.
