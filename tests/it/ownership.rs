@@ -1046,6 +1046,62 @@ fn a_value_the_record_refuses_is_an_error_and_changes_nothing() {
     assert_eq!(positions, [1, 2]);
 }
 
+#[test]
+fn a_record_is_judged_by_the_values_the_batch_leaves_it_with() {
+    let finance = auto("finance");
+    let date_claim = |field: AssetField, text: &str, at| {
+        let value = Value::Date(text.parse().expect("a date"));
+        Claim::set(id(VM), field, value, finance.clone(), at)
+    };
+    // A rule between fields: the VM was bought on 2024-01-15, so its
+    // warranty cannot end before that, whichever field a claim writes.
+    let mut estate = sample::estate();
+    let before = estate.clone();
+    let err = estate
+        .apply(batch([date_claim(
+            AssetField::WarrantyEnd,
+            "2023-12-31",
+            day(1),
+        )]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid warranty_end of `vm-pay-01`: must not be before the purchase date 2024-01-15"
+    );
+    assert_eq!(estate, before);
+    // Moving the purchase date later than an existing warranty end breaks
+    // the same rule from the other side.
+    let ok = estate.apply(batch([date_claim(
+        AssetField::WarrantyEnd,
+        "2025-01-15",
+        day(1),
+    )]));
+    assert!(ok.is_ok(), "{ok:?}");
+    let err = estate
+        .apply(batch([date_claim(
+            AssetField::PurchaseDate,
+            "2025-06-01",
+            day(2),
+        )]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid warranty_end of `vm-pay-01`: must not be before the purchase date 2025-06-01"
+    );
+    // Only the values the batch leaves count: an empty owner replaced by a
+    // later claim of the same batch never reaches the record.
+    let replaced = [
+        set(VM, AssetField::Owner, "", &finance, day(3)),
+        set(VM, AssetField::Owner, "team-payments", &finance, day(4)),
+    ];
+    let report = estate.apply(batch(replaced)).unwrap();
+    assert_eq!(report.accepted().count(), 2);
+    assert_eq!(
+        estate.asset(&id(VM)).unwrap().owner(),
+        Some("team-payments")
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Journal, conflicts, explain
 // ---------------------------------------------------------------------------
@@ -1964,6 +2020,60 @@ proptest! {
                 estate = applied;
             } else {
                 prop_assert_eq!(&applied, &estate);
+            }
+        }
+    }
+}
+
+/// A claim that may break a rule of the asset record: an empty owner, a
+/// negative cost, or a purchase, warranty or support date around the
+/// sample VM's purchase (2024-01-15).
+fn risky_claim() -> impl Strategy<Value = Claim> {
+    let at = (1..30i64).prop_map(day);
+    let source = select(vec!["finance", "discovery"]).prop_map(auto);
+    let value = prop_oneof![
+        select(vec!["", "team-payments", "platform"])
+            .prop_map(|owner| (Field::from(AssetField::Owner), Value::text(owner))),
+        (-3..3i64).prop_map(|n| (
+            Field::from(AssetField::MonthlyCost),
+            Value::Money(money(&format!("{n}.00 GBP")))
+        )),
+        (
+            select(vec![
+                AssetField::PurchaseDate,
+                AssetField::WarrantyEnd,
+                AssetField::SupportEnd
+            ]),
+            -400..400i64
+        )
+            .prop_map(|(field, offset)| {
+                let when = date(2024, 1, 15) + TimeDelta::days(offset);
+                (Field::from(field), Value::Date(when))
+            }),
+    ];
+    (value, source, at)
+        .prop_map(|((field, value), source, at)| Claim::set(id(VM), field, value, source, at))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The write path checks only what a batch can break, yet every record
+    /// it leaves is one its builder would build, and a refused batch
+    /// changes nothing.
+    #[test]
+    fn every_record_the_write_path_leaves_is_one_its_builder_accepts(
+        batches in prop::collection::vec(prop::collection::vec(risky_claim(), 1..5), 1..8),
+    ) {
+        let mut estate = sample::estate();
+        for claims in batches {
+            let before = estate.clone();
+            match estate.apply(batch(claims)) {
+                Ok(_) => {
+                    let asset = estate.asset(&id(VM)).unwrap();
+                    prop_assert_eq!(asset.to_builder().build(), Ok(asset.clone()));
+                }
+                Err(_) => prop_assert_eq!(&estate, &before),
             }
         }
     }
