@@ -32,8 +32,8 @@ impl Asset {
     }
 
     /// Writes `value` (or clears the field) without checking the record's
-    /// invariants; [`check_written`](Self::check_written) does that once all writes
-    /// are staged. The value's type was checked by the caller.
+    /// rules: the claim write path checks the values before it writes
+    /// them, and the value's type was checked with the claim.
     pub(crate) fn set_field_value(&mut self, field: &AssetField, value: Option<Value>) {
         match (field, value) {
             (AssetField::Name, Some(Value::Text(t))) => self.name = t,
@@ -58,17 +58,6 @@ impl Asset {
             // A required field cannot be cleared, and types were checked.
             _ => {}
         }
-    }
-
-    /// Checks what claims may have broken in a record that was valid
-    /// before them: the rule of each field `written` says was written (in
-    /// the order [`build`](super::AssetBuilder::build) checks them) and the
-    /// rules between fields. The same errors as building the record.
-    pub(crate) fn check_written(&self, written: impl Fn(&AssetField) -> bool) -> Result<(), Error> {
-        for field in super::CHECKED_FIELDS.iter().filter(|f| written(f)) {
-            self.check_field(field)?;
-        }
-        self.check_dates()
     }
 }
 

@@ -11,7 +11,7 @@ pub(crate) use self::access::check_value;
 pub use self::lifecycle::{Lifecycle, MissingReason, RetirementReason};
 pub use self::register::{AssetRegister, Assets};
 use crate::label::{AttributeKey, AttributeValue, Attributes, MAX_TEXT, check_label, named_enum};
-use crate::ownership::AssetField;
+use crate::ownership::{AssetField, Value};
 use crate::{Error, Money, ResourceId, Text};
 
 named_enum! {
@@ -425,12 +425,13 @@ impl AssetBuilder {
             attributes: self.attributes,
         };
         for field in &CHECKED_FIELDS {
-            asset.check_field(field)?;
+            check_field(&asset.id, field, asset.field_value(field).as_ref())?;
         }
-        asset.check_dates()?;
+        let dates = (asset.purchase_date, asset.warranty_end, asset.support_end);
+        check_dates(&asset.id, dates)?;
         for (key, value) in self.pending {
             let key = AttributeKey::new(&key)
-                .map_err(|e| asset.invalid("attribute key", label_reason(&e)))?;
+                .map_err(|e| invalid(&asset.id, "attribute key", label_reason(&e)))?;
             asset.attributes.set(key, value);
         }
         asset.attributes.shrink_to_fit();
@@ -439,7 +440,7 @@ impl AssetBuilder {
 }
 
 /// The fields with a rule of their own, in the order `build` checks them.
-const CHECKED_FIELDS: [AssetField; 7] = [
+pub(crate) const CHECKED_FIELDS: [AssetField; 7] = [
     AssetField::Name,
     AssetField::Owner,
     AssetField::BudgetOwner,
@@ -449,61 +450,70 @@ const CHECKED_FIELDS: [AssetField; 7] = [
     AssetField::MonthlyCost,
 ];
 
-impl Asset {
-    /// The error for `field` breaking a rule.
-    fn invalid(&self, field: &str, reason: String) -> Error {
-        Error::InvalidField {
-            id: self.id.clone(),
-            field: field.to_owned(),
-            reason,
-        }
-    }
+/// The fields whose rule is between them: `(purchase, warranty, support)`.
+pub(crate) const DATE_FIELDS: [AssetField; 3] = [
+    AssetField::PurchaseDate,
+    AssetField::WarrantyEnd,
+    AssetField::SupportEnd,
+];
 
-    /// Checks the rule of one field: a label for the texts, not negative
-    /// for the costs; the other fields' types are their rules.
-    pub(crate) fn check_field(&self, field: &AssetField) -> Result<(), Error> {
-        let label = |name: &str, value: Option<&Text>| match value {
-            Some(value) => check_label("label", value, MAX_TEXT)
-                .map_err(|e| self.invalid(name, label_reason(&e))),
-            None => Ok(()),
-        };
-        let cost = |name: &str, value: Option<Money>| {
-            if value.is_some_and(|c| c.is_negative()) {
-                Err(self.invalid(name, "must not be negative".to_owned()))
-            } else {
-                Ok(())
-            }
-        };
-        match field {
-            AssetField::Name => label("name", Some(&self.name)),
-            AssetField::Owner => label("owner", self.owner.as_ref()),
-            AssetField::BudgetOwner => label("budget_owner", self.budget_owner.as_ref()),
-            AssetField::CostCenter => label("cost_center", self.cost_center.as_ref()),
-            AssetField::Location => label("location", self.location.as_ref()),
-            AssetField::PurchaseCost => cost("purchase_cost", self.purchase_cost),
-            AssetField::MonthlyCost => cost("monthly_cost", self.monthly_cost),
-            _ => Ok(()),
-        }
+/// `field` of asset `id` breaks a rule.
+fn invalid(id: &ResourceId, field: &str, reason: String) -> Error {
+    Error::InvalidField {
+        id: id.clone(),
+        field: field.to_owned(),
+        reason,
     }
+}
 
-    /// Checks the rules between fields: warranty and support do not end
-    /// before the purchase.
-    pub(crate) fn check_dates(&self) -> Result<(), Error> {
-        if let Some(bought) = self.purchase_date {
-            for (name, end) in [
-                ("warranty_end", self.warranty_end),
-                ("support_end", self.support_end),
-            ] {
-                if end.is_some_and(|end| end < bought) {
-                    return Err(self.invalid(
-                        name,
-                        format!("must not be before the purchase date {bought}"),
-                    ));
-                }
+/// Checks the rule of one field's value in asset `id`: the name, owner,
+/// budget owner, cost center and location are labels, the costs are not
+/// negative; the other fields' types are their rules. The builder and the
+/// claim write path share it, so both refuse a value with the same error.
+pub(crate) fn check_field(
+    id: &ResourceId,
+    field: &AssetField,
+    value: Option<&Value>,
+) -> Result<(), Error> {
+    let name = match field {
+        AssetField::Name => "name",
+        AssetField::Owner => "owner",
+        AssetField::BudgetOwner => "budget_owner",
+        AssetField::CostCenter => "cost_center",
+        AssetField::Location => "location",
+        AssetField::PurchaseCost => "purchase_cost",
+        AssetField::MonthlyCost => "monthly_cost",
+        _ => return Ok(()),
+    };
+    match value {
+        Some(Value::Text(text)) => {
+            check_label("label", text, MAX_TEXT).map_err(|e| invalid(id, name, label_reason(&e)))
+        }
+        Some(Value::Money(cost)) if cost.is_negative() => {
+            Err(invalid(id, name, "must not be negative".to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Checks the rule between the dates of asset `id` (`purchase`, warranty
+/// end, support end): warranty and support do not end before the purchase.
+pub(crate) fn check_dates(
+    id: &ResourceId,
+    (purchase, warranty, support): (Option<NaiveDate>, Option<NaiveDate>, Option<NaiveDate>),
+) -> Result<(), Error> {
+    if let Some(bought) = purchase {
+        for (name, end) in [("warranty_end", warranty), ("support_end", support)] {
+            if end.is_some_and(|end| end < bought) {
+                return Err(invalid(
+                    id,
+                    name,
+                    format!("must not be before the purchase date {bought}"),
+                ));
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 impl TryFrom<AssetBuilder> for Asset {

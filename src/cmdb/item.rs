@@ -514,6 +514,22 @@ fn check_owner(id: &ResourceId, owner: &str) -> Result<(), Error> {
     check_label("label", owner, MAX_TEXT).map_err(|e| invalid(id, "owner", &e))
 }
 
+/// Checks the rule of one field's value in item `id`, as
+/// [`build`](ConfigurationItemBuilder::build) does: the name and the owner
+/// are labels; the other fields' types are their rules.
+pub(crate) fn check_field(
+    id: &ResourceId,
+    field: &crate::ownership::CiField,
+    value: Option<&crate::ownership::Value>,
+) -> Result<(), Error> {
+    use crate::ownership::{CiField as F, Value as V};
+    match (field, value) {
+        (F::Name, Some(V::Text(name))) => check_name(id, name),
+        (F::Owner, Some(V::Text(owner))) => check_owner(id, owner),
+        _ => Ok(()),
+    }
+}
+
 impl TryFrom<ConfigurationItemBuilder> for ConfigurationItem {
     type Error = Error;
 
@@ -542,8 +558,8 @@ impl ConfigurationItem {
     }
 
     /// Writes `value` (or clears the field) without checking invariants;
-    /// [`check_written`](Self::check_written) does that once all writes are staged. The
-    /// value's type was checked by the caller.
+    /// the claim write path checks the values before it writes them, and
+    /// the value's type was checked with the claim.
     pub(crate) fn set_field_value(
         &mut self,
         field: &crate::ownership::CiField,
@@ -570,24 +586,6 @@ impl ConfigurationItem {
             }
             // A required field cannot be cleared, and types were checked.
             _ => {}
-        }
-    }
-
-    /// Checks what claims may have broken in an item that was valid before
-    /// them: the rule of each text field `written` says was written (the
-    /// name, then the owner, as [`build`](ConfigurationItemBuilder::build)
-    /// checks them). The same errors as building the item.
-    pub(crate) fn check_written(
-        &self,
-        written: impl Fn(&crate::ownership::CiField) -> bool,
-    ) -> Result<(), Error> {
-        use crate::ownership::CiField as F;
-        if written(&F::Name) {
-            check_name(&self.id, &self.name)?;
-        }
-        match &self.owner {
-            Some(owner) if written(&F::Owner) => check_owner(&self.id, owner),
-            _ => Ok(()),
         }
     }
 }

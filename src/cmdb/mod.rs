@@ -2,6 +2,8 @@
 
 mod item;
 
+pub(crate) use self::item::check_field;
+
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -197,13 +199,12 @@ impl Cmdb {
         self.topology.relate_nodes(source, kind, target)
     }
 
-    /// Replaces the item with the same id (the claim write path's staged
-    /// copy); the graph is unchanged, the query index is rebuilt on demand.
-    pub(crate) fn replace_item(&mut self, item: ConfigurationItem) {
-        if let Some(slot) = self.items.get_mut(item.id().as_str()) {
-            *slot = item;
-        }
+    /// The item, for the claim write path to change its fields in place
+    /// (never its id); the graph is unchanged, the query index is rebuilt
+    /// on demand.
+    pub(crate) fn item_mut(&mut self, id: &str) -> Option<&mut ConfigurationItem> {
         self.invalidate();
+        self.items.get_mut(id)
     }
 
     pub(crate) fn unrelate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {

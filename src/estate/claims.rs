@@ -6,10 +6,12 @@ use std::collections::hash_map::Entry;
 use serde::{Deserialize, Serialize};
 
 use super::{Change, Estate, Validation};
-use crate::asset::check_value;
+use crate::asset::{self, check_value};
+use crate::cmdb;
 use crate::ownership::{
-    Added, AssetField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
-    FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update, Value, View,
+    Added, AssetField, CiField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision,
+    Explanation, Field, FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update,
+    Value, View,
 };
 use crate::{Asset, ConfigurationItem, Error, ResourceId};
 
@@ -130,83 +132,65 @@ mod sorted {
     }
 }
 
-/// One resource's records and claimed fields as a batch leaves them.
+/// One resource's claimed fields as a batch leaves them. The records stay
+/// where they are: fields are independent of one another, so a field's
+/// current value is the record's until a claim touches it, and its staged
+/// state after.
 #[derive(Debug, Default)]
 struct StagedResource {
-    // Boxed so that the staging map stays small and cheap to grow.
-    asset: Option<Box<Asset>>,
-    ci: Option<Box<ConfigurationItem>>,
     fields: Vec<FieldState>,
+    /// Whether the batch changed the value of each of `fields`.
+    changed: Vec<bool>,
     /// The last claim touching the resource, to place record-level problems.
     last: usize,
 }
 
 impl StagedResource {
-    /// Loads the record of the field's view (from the batch's inserts or
-    /// the estate) on first use, and returns the field's current value.
-    fn load(
-        &mut self,
+    /// The staged state of `field` if the batch changed its value.
+    fn changed(&self, field: &Field) -> Option<&FieldState> {
+        self.fields
+            .iter()
+            .zip(&self.changed)
+            .find(|(s, changed)| **changed && &s.field == field)
+            .map(|(s, _)| s)
+    }
+
+    /// Checks what the batch's claims may have broken in records that were
+    /// valid before them, with the errors building the records would give:
+    /// the rule of each changed field, in the order the builders check
+    /// them, and the rule between an asset's dates when one of them changed.
+    fn check(
+        &self,
         estate: &Estate,
         inserted: &Inserted<'_>,
         id: &ResourceId,
-        field: &Field,
-    ) -> Result<Option<Value>, Error> {
-        Ok(match field {
-            Field::Asset(f) => {
-                if self.asset.is_none() {
-                    let asset = inserted
-                        .assets
-                        .get(id.as_str())
-                        .copied()
-                        .or_else(|| estate.assets.0.get(id.as_str()))
-                        .ok_or_else(|| Error::UnknownAsset(id.clone()))?;
-                    self.asset = Some(Box::new(asset.clone()));
-                }
-                self.asset.as_ref().and_then(|a| a.field_value(f))
-            }
-            Field::Ci(f) => {
-                if self.ci.is_none() {
-                    let ci = inserted
-                        .cis
-                        .get(id.as_str())
-                        .copied()
-                        .or_else(|| estate.cmdb.get(id))
-                        .ok_or_else(|| Error::UnknownCi(id.clone()))?;
-                    self.ci = Some(Box::new(ci.clone()));
-                }
-                self.ci.as_ref().and_then(|c| c.field_value(f))
-            }
-        })
-    }
-
-    /// Checks what the batch's claims may have broken in the staged
-    /// records (see [`Asset::check_written`]).
-    fn check(&self) -> Result<(), Error> {
-        let written =
-            |view_field: &dyn Fn(&Field) -> bool| self.fields.iter().any(|s| view_field(&s.field));
-        let asset = self.asset.as_ref().map_or(Ok(()), |asset| {
-            asset.check_written(|f| written(&|field| matches!(field, Field::Asset(g) if g == f)))
-        });
-        let ci = self.ci.as_ref().map_or(Ok(()), |ci| {
-            ci.check_written(|f| written(&|field| matches!(field, Field::Ci(g) if g == f)))
-        });
-        asset.and(ci)
-    }
-
-    /// Writes a decided value into the staged record of the field's view.
-    fn write(&mut self, field: &Field, value: Option<Value>) {
-        match field {
-            Field::Asset(f) => {
-                if let Some(asset) = self.asset.as_mut() {
-                    asset.set_field_value(f, value);
-                }
-            }
-            Field::Ci(f) => {
-                if let Some(ci) = self.ci.as_mut() {
-                    ci.set_field_value(f, value);
-                }
+    ) -> Result<(), Error> {
+        for field in &asset::CHECKED_FIELDS {
+            if let Some(state) = self.changed(&Field::Asset(field.clone())) {
+                asset::check_field(id, field, state.value.as_ref())?;
             }
         }
+        let dates = asset::DATE_FIELDS.map(|f| (self.changed(&Field::Asset(f.clone())), f));
+        if dates.iter().any(|(changed, _)| changed.is_some()) {
+            let record = inserted.asset(estate, id.as_str());
+            let [purchase, warranty, support] = dates.map(|(changed, f)| {
+                let value = match changed {
+                    Some(state) => state.value.clone(),
+                    None => record.and_then(|a| a.field_value(&f)),
+                };
+                match value {
+                    Some(Value::Date(date)) => Some(date),
+                    _ => None,
+                }
+            });
+            asset::check_dates(id, (purchase, warranty, support))?;
+        }
+        for field in [CiField::Name, CiField::Owner] {
+            if let Some(state) = self.changed(&Field::Ci(field.clone())) {
+                cmdb::check_field(id, &field, state.value.as_ref())?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -254,6 +238,20 @@ impl<'a> Inserted<'a> {
             }
         }
         inserted
+    }
+
+    /// The asset `id` as the batch's other changes leave it: the batch's
+    /// own insert, or the register's.
+    fn asset<'x>(&'x self, estate: &'x Estate, id: &str) -> Option<&'x Asset> {
+        self.assets
+            .get(id)
+            .copied()
+            .or_else(|| estate.assets.0.get(id))
+    }
+
+    /// The item `id` as the batch's other changes leave it.
+    fn ci<'x>(&'x self, estate: &'x Estate, id: &str) -> Option<&'x ConfigurationItem> {
+        self.cis.get(id).copied().or_else(|| estate.cmdb.get(id))
     }
 }
 
@@ -359,9 +357,11 @@ impl Estate {
                 problems.push((at, problem));
             }
         }
-        for resource in staged.resources.values() {
-            if let Err(e) = resource.check() {
-                problems.push((resource.last, e));
+        if let Some(inserted) = &inserted {
+            for (id, resource) in &staged.resources {
+                if let Err(e) = resource.check(self, inserted, id) {
+                    problems.push((resource.last, e));
+                }
             }
         }
         staged
@@ -403,8 +403,9 @@ impl Estate {
         let slot = if let Some(slot) = resource.fields.iter().position(|s| &s.field == field) {
             slot
         } else {
-            let state = self.field_state(check, inserted, resource, id, field)?;
+            let state = self.field_state(check, inserted, id, field)?;
             resource.fields.push(state);
+            resource.changed.push(false);
             resource.fields.len() - 1
         };
         resource.last = at;
@@ -432,7 +433,7 @@ impl Estate {
                 )
             });
             let after = state.value.clone();
-            resource.write(field, after.clone());
+            resource.changed[slot] = true;
             let sequence = self.ownership.journal.len() + journal.len() + 1;
             journal.push(JournalEntry::new(
                 u64::try_from(sequence).unwrap_or(u64::MAX),
@@ -449,14 +450,12 @@ impl Estate {
 
     /// The claimed state of a field the batch has not touched yet: the
     /// estate's (unless the batch inserts the record afresh), or a new one
-    /// from the record's value. Loads the record of the field's view into
-    /// `resource` on first use, refusing a record that does not exist once
+    /// from the record's value, refusing a record that does not exist once
     /// the batch's other changes are applied.
     fn field_state(
         &self,
         check: &Validation<'_>,
         inserted: &Inserted<'_>,
-        resource: &mut StagedResource,
         id: &ResourceId,
         field: &Field,
     ) -> Result<FieldState, Error> {
@@ -473,26 +472,28 @@ impl Estate {
                 View::Ci => Error::UnknownCi(id.clone()),
             });
         }
-        let current = resource.load(self, inserted, id, field)?;
-        let existing = if fresh {
-            None
-        } else {
-            self.ownership.state(id.as_str(), field).cloned()
+        if !fresh {
+            if let Some(state) = self.ownership.state(id.as_str(), field) {
+                return Ok(state.clone());
+            }
+        }
+        let current = match field {
+            Field::Asset(f) => inserted
+                .asset(self, id.as_str())
+                .ok_or_else(|| Error::UnknownAsset(id.clone()))?
+                .field_value(f),
+            Field::Ci(f) => inserted
+                .ci(self, id.as_str())
+                .ok_or_else(|| Error::UnknownCi(id.clone()))?
+                .field_value(f),
         };
-        Ok(existing.unwrap_or_else(|| FieldState::new(field.clone(), current)))
+        Ok(FieldState::new(field.clone(), current))
     }
 
     /// Writes what [`stage_claims`](Self::stage_claims) decided.
     pub(super) fn commit_claims(&mut self, staged: StagedClaims) -> Vec<Decision> {
         for (id, resource) in staged.resources {
-            if let Some(asset) = resource.asset {
-                if let Some(slot) = self.assets.0.get_mut(id.as_str()) {
-                    *slot = *asset;
-                }
-            }
-            if let Some(ci) = resource.ci {
-                self.cmdb.replace_item(*ci);
-            }
+            self.write_fields(&id, &resource);
             match self.ownership.fields.entry(id) {
                 Entry::Vacant(entry) => {
                     entry.insert(resource.fields);
@@ -516,6 +517,37 @@ impl Estate {
         }
         self.ownership.conflicts.extend(staged.conflicts);
         staged.decisions
+    }
+
+    /// Writes the values the batch changed into the records of `id`, in
+    /// place.
+    fn write_fields(&mut self, id: &ResourceId, resource: &StagedResource) {
+        let changed = || {
+            resource
+                .fields
+                .iter()
+                .zip(&resource.changed)
+                .filter(|(_, changed)| **changed)
+                .map(|(state, _)| state)
+        };
+        let views = changed().map(|s| s.field.view());
+        let (asset, ci) = views.fold((false, false), |(a, c), view| {
+            (a || view == View::Asset, c || view == View::Ci)
+        });
+        if let Some(record) = asset.then(|| self.assets.0.get_mut(id.as_str())).flatten() {
+            for state in changed() {
+                if let Field::Asset(f) = &state.field {
+                    record.set_field_value(f, state.value.clone());
+                }
+            }
+        }
+        if let Some(record) = ci.then(|| self.cmdb.item_mut(id.as_str())).flatten() {
+            for state in changed() {
+                if let Field::Ci(f) = &state.field {
+                    record.set_field_value(f, state.value.clone());
+                }
+            }
+        }
     }
 
     /// Why `field` of `resource` holds its value: the value, who set it,
