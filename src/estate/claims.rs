@@ -206,6 +206,9 @@ pub(crate) struct StagedClaims {
     /// The position in `resources` of the resource the last claim touched:
     /// feeds send a resource's fields together, so this saves a lookup.
     recent: Option<usize>,
+    /// Whether to stage the journal entries and conflicts (not for a dry
+    /// run).
+    history: bool,
 }
 
 impl StagedClaims {
@@ -256,9 +259,15 @@ impl<'a> Inserted<'a> {
 }
 
 /// The outcome of adding `claim` to `state`; every claim it left
-/// rejected goes to the conflict log, the claims a late claim or a
-/// retraction made lose included: nothing is dropped silently.
-fn log(conflicts: &mut Vec<Conflict>, claim: &Claim, state: &FieldState, added: Added) -> Outcome {
+/// rejected goes to the conflict log (when there is one: a dry run keeps
+/// none), the claims a late claim or a retraction made lose included:
+/// nothing is dropped silently.
+fn log(
+    mut conflicts: Option<&mut Vec<Conflict>>,
+    claim: &Claim,
+    state: &FieldState,
+    added: Added,
+) -> Outcome {
     let Added::Decided {
         status,
         rejected_again,
@@ -267,15 +276,19 @@ fn log(conflicts: &mut Vec<Conflict>, claim: &Claim, state: &FieldState, added: 
         return Outcome::Duplicate;
     };
     let kept = &state.value;
-    for j in rejected_again {
-        if let ClaimStatus::Rejected(v) = &state.statuses[j] {
-            conflicts.push(Conflict::new(state.claims[j].clone(), v, kept.clone()));
+    if let Some(conflicts) = conflicts.as_deref_mut() {
+        for j in rejected_again {
+            if let ClaimStatus::Rejected(v) = &state.statuses[j] {
+                conflicts.push(Conflict::new(state.claims[j].clone(), v, kept.clone()));
+            }
         }
     }
     match status {
         ClaimStatus::Accepted(v) => Outcome::decided(&v),
         ClaimStatus::Rejected(v) => {
-            conflicts.push(Conflict::new(claim.clone(), &v, kept.clone()));
+            if let Some(conflicts) = conflicts {
+                conflicts.push(Conflict::new(claim.clone(), &v, kept.clone()));
+            }
             Outcome::decided(&v)
         }
         ClaimStatus::Withdrawn | ClaimStatus::Retraction => Outcome::Retracted,
@@ -337,9 +350,13 @@ impl Estate {
         check: &Validation<'_>,
         changes: &[Change],
         policy: &dyn FieldOwnership,
+        history: bool,
         problems: &mut Vec<(usize, Error)>,
     ) -> StagedClaims {
-        let mut staged = StagedClaims::default();
+        let mut staged = StagedClaims {
+            history,
+            ..StagedClaims::default()
+        };
         staged.decisions.reserve(
             changes
                 .iter()
@@ -385,6 +402,7 @@ impl Estate {
             journal,
             conflicts,
             recent,
+            history,
         } = staged;
         let same = |i: &usize| resources.get_index(*i).is_some_and(|(key, _)| key == id);
         let i = match recent.filter(same) {
@@ -421,27 +439,29 @@ impl Estate {
                 return Err(e);
             }
         }
-        let outcome = log(conflicts, claim, state, added);
+        let outcome = log(history.then_some(conflicts), claim, state, added);
         let after = if state.value == before {
             before.clone()
         } else {
-            let provenance = state.provenance.clone().unwrap_or_else(|| {
-                Provenance::new(
-                    claim.source().clone(),
-                    claim.observed(),
-                    "retraction".into(),
-                )
-            });
             let after = state.value.clone();
             resource.changed[slot] = true;
-            let sequence = self.ownership.journal.len() + journal.len() + 1;
-            journal.push(JournalEntry::new(
-                u64::try_from(sequence).unwrap_or(u64::MAX),
-                id.clone(),
-                field.clone(),
-                (before.clone(), after.clone()),
-                &provenance,
-            ));
+            if *history {
+                let provenance = state.provenance.clone().unwrap_or_else(|| {
+                    Provenance::new(
+                        claim.source().clone(),
+                        claim.observed(),
+                        "retraction".into(),
+                    )
+                });
+                let sequence = self.ownership.journal.len() + journal.len() + 1;
+                journal.push(JournalEntry::new(
+                    u64::try_from(sequence).unwrap_or(u64::MAX),
+                    id.clone(),
+                    field.clone(),
+                    (before.clone(), after.clone()),
+                    &provenance,
+                ));
+            }
             after
         };
         decisions.push(Decision::new(at, claim.clone(), outcome, before, after));

@@ -499,7 +499,7 @@ impl Estate {
     ///
     /// As [`apply`](Self::apply).
     pub fn plan_with(&self, batch: &Batch, policy: &dyn FieldOwnership) -> Result<Report, Error> {
-        let staged = self.stage(&batch.changes, policy)?;
+        let staged = self.stage(&batch.changes, policy, false)?;
         Ok(Report::new(staged.claims.decisions()))
     }
 
@@ -514,8 +514,8 @@ impl Estate {
         policy: Option<&dyn FieldOwnership>,
     ) -> Result<(Vec<Applied>, Report), Error> {
         let staged = match policy {
-            Some(policy) => self.stage(&changes, policy)?,
-            None => self.stage(&changes, &self.ownership.agreement)?,
+            Some(policy) => self.stage(&changes, policy, true)?,
+            None => self.stage(&changes, &self.ownership.agreement, true)?,
         };
         let mut resolved = staged.resolved.into_iter().peekable();
         let mut applied = Vec::new();
@@ -538,8 +538,15 @@ impl Estate {
     }
 
     /// Checks the whole batch and decides its claims, without changing
-    /// anything.
-    fn stage(&self, changes: &[Change], policy: &dyn FieldOwnership) -> Result<Staged, Error> {
+    /// anything; with `history`, also stages the journal entries and the
+    /// conflicts that committing appends (a dry run needs only the
+    /// decisions, which are the same either way).
+    fn stage(
+        &self,
+        changes: &[Change],
+        policy: &dyn FieldOwnership,
+        history: bool,
+    ) -> Result<Staged, Error> {
         let mut check = Validation::new(self, changes);
         let mut problems = Vec::new();
         for (at, change) in changes.iter().enumerate() {
@@ -547,7 +554,7 @@ impl Estate {
                 problems.push((at, problem));
             }
         }
-        let claims = self.stage_claims(&check, changes, policy, &mut problems);
+        let claims = self.stage_claims(&check, changes, policy, history, &mut problems);
         problems.sort_by_key(|(at, _)| *at);
         match problems.len() {
             0 => Ok(Staged {
