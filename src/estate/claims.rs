@@ -512,6 +512,7 @@ impl Estate {
 
     /// Writes what [`stage_claims`](Self::stage_claims) decided.
     pub(super) fn commit_claims(&mut self, staged: StagedClaims) -> Vec<Decision> {
+        self.ownership.fields.reserve(staged.resources.len());
         for (id, resource) in staged.resources {
             self.write_fields(&id, &resource);
             match self.ownership.fields.entry(id) {

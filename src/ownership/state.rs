@@ -69,9 +69,14 @@ impl FieldState {
     /// decided against the current state; any other is inserted in replay
     /// order and the field is decided again from its base value.
     pub(crate) fn add(&mut self, claim: Claim, policy: &dyn FieldOwnership) -> Added {
-        let at = self
-            .claims
-            .partition_point(|c| c.replay_order(&claim) == Ordering::Less);
+        // Claims mostly arrive in replay order: try the end first.
+        let at = match self.claims.last() {
+            None => 0,
+            Some(last) if last.replay_order(&claim) == Ordering::Less => self.claims.len(),
+            Some(_) => self
+                .claims
+                .partition_point(|c| c.replay_order(&claim) == Ordering::Less),
+        };
         if self.claims[at..]
             .iter()
             .take_while(|c| c.replay_order(&claim) == Ordering::Equal)
