@@ -268,11 +268,7 @@ fn log(
     state: &FieldState,
     added: Added,
 ) -> Outcome {
-    let Added::Decided {
-        status,
-        rejected_again,
-    } = added
-    else {
+    let Added::Decided { at, rejected_again } = added else {
         return Outcome::Duplicate;
     };
     let kept = &state.value;
@@ -283,13 +279,13 @@ fn log(
             }
         }
     }
-    match status {
-        ClaimStatus::Accepted(v) => Outcome::decided(&v),
+    match &state.statuses[at] {
+        ClaimStatus::Accepted(v) => Outcome::decided(v),
         ClaimStatus::Rejected(v) => {
             if let Some(conflicts) = conflicts {
-                conflicts.push(Conflict::new(claim.clone(), &v, kept.clone()));
+                conflicts.push(Conflict::new(claim.clone(), v, kept.clone()));
             }
-            Outcome::decided(&v)
+            Outcome::decided(v)
         }
         ClaimStatus::Withdrawn | ClaimStatus::Retraction => Outcome::Retracted,
     }
@@ -446,20 +442,26 @@ impl Estate {
             let after = state.value.clone();
             resource.changed[slot] = true;
             if *history {
-                let provenance = state.provenance.clone().unwrap_or_else(|| {
-                    Provenance::new(
+                // A value no claim holds any more (every claim withdrawn)
+                // is the retraction's doing.
+                let retraction;
+                let provenance = if let Some(provenance) = &state.provenance {
+                    provenance
+                } else {
+                    retraction = Provenance::new(
                         claim.source().clone(),
                         claim.observed(),
                         "retraction".into(),
-                    )
-                });
+                    );
+                    &retraction
+                };
                 let sequence = self.ownership.journal.len() + journal.len() + 1;
                 journal.push(JournalEntry::new(
                     u64::try_from(sequence).unwrap_or(u64::MAX),
                     id.clone(),
                     field.clone(),
                     (before.clone(), after.clone()),
-                    &provenance,
+                    provenance,
                 ));
             }
             after
@@ -479,32 +481,29 @@ impl Estate {
         id: &ResourceId,
         field: &Field,
     ) -> Result<FieldState, Error> {
-        let (present, fresh) = match field.view() {
-            View::Asset => (
-                check.has_asset(id),
-                inserted.assets.contains_key(id.as_str()),
-            ),
-            View::Ci => (check.has_ci(id), inserted.cis.contains_key(id.as_str())),
+        let unknown = || match field.view() {
+            View::Asset => Error::UnknownAsset(id.clone()),
+            View::Ci => Error::UnknownCi(id.clone()),
         };
-        if !present {
-            return Err(match field.view() {
-                View::Asset => Error::UnknownAsset(id.clone()),
-                View::Ci => Error::UnknownCi(id.clone()),
-            });
-        }
-        if !fresh {
-            if let Some(state) = self.ownership.state(id.as_str(), field) {
-                return Ok(state.clone());
+        match check.touched(id, field.view()) {
+            Some(false) => return Err(unknown()),
+            // Only an insert makes a record present: the batch's own.
+            Some(true) => {}
+            // The estate's record, if any, with its claims.
+            None => {
+                if let Some(state) = self.ownership.state(id.as_str(), field) {
+                    return Ok(state.clone());
+                }
             }
         }
         let current = match field {
             Field::Asset(f) => inserted
                 .asset(self, id.as_str())
-                .ok_or_else(|| Error::UnknownAsset(id.clone()))?
+                .ok_or_else(unknown)?
                 .field_value(f),
             Field::Ci(f) => inserted
                 .ci(self, id.as_str())
-                .ok_or_else(|| Error::UnknownCi(id.clone()))?
+                .ok_or_else(unknown)?
                 .field_value(f),
         };
         Ok(FieldState::new(field.clone(), current))

@@ -671,6 +671,16 @@ impl<'a> Validation<'a> {
             .unwrap_or_else(|| self.estate.assets.contains(id))
     }
 
+    /// What the batch's earlier changes made of the presence of `id` in
+    /// the view: `None` when they left it alone (the register decides).
+    fn touched(&self, id: &ResourceId, view: View) -> Option<bool> {
+        let touched = self.overlay.get(id.as_str())?;
+        match view {
+            View::Asset => touched.asset,
+            View::Ci => touched.ci,
+        }
+    }
+
     /// Whether the CMDB holds `id` at this point of the batch.
     fn has_ci(&self, id: &ResourceId) -> bool {
         self.overlay

@@ -44,8 +44,9 @@ pub(crate) enum Added {
     Duplicate,
     /// The claim was added and decided.
     Decided {
-        /// The claim's own status.
-        status: ClaimStatus,
+        /// The claim's position in replay order (its status is
+        /// `statuses[at]`).
+        at: usize,
         /// The indices (in replay order) of other claims that deciding
         /// again turned from not rejected into rejected: a late claim or a
         /// retraction can make a claim lose that had won.
@@ -110,10 +111,7 @@ impl FieldState {
                     .collect()
             })
             .unwrap_or_default();
-        Added::Decided {
-            status: self.statuses[at].clone(),
-            rejected_again,
-        }
+        Added::Decided { at, rejected_again }
     }
 
     /// Checks, without a policy, that the stored outcome is one deciding
@@ -301,14 +299,11 @@ mod tests {
         let policy = agreement();
         let mut state = FieldState::new(AssetField::Owner.into(), None);
         state.add(claim("discovery", "d", 2), &policy);
-        let Added::Decided {
-            status,
-            rejected_again,
-        } = state.add(claim("finance", "f", 1), &policy)
+        let Added::Decided { at, rejected_again } = state.add(claim("finance", "f", 1), &policy)
         else {
             panic!("not a duplicate");
         };
-        assert!(matches!(status, ClaimStatus::Accepted(_)));
+        assert!(matches!(state.statuses[at], ClaimStatus::Accepted(_)));
         assert_eq!(rejected_again, [1], "discovery's claim, now second");
         // An appended claim that loses reports only itself.
         let Added::Decided { rejected_again, .. } = state.add(claim("discovery", "d3", 3), &policy)
