@@ -25,7 +25,8 @@
 //!
 //! # Overview
 //!
-//! * [`ResourceId`]: the validated key shared by both views.
+//! * [`ResourceId`]: the validated key shared by both views; [`Text`]: the
+//!   shared, immutable string that records hold and claims carry.
 //! * [`Asset`] (built with [`AssetBuilder`]), [`AssetKind`], [`Lifecycle`]:
 //!   the ITAM view.
 //! * [`ConfigurationItem`] (built with [`ConfigurationItemBuilder`]),
