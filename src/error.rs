@@ -262,6 +262,18 @@ pub(crate) fn excerpt(text: &str) -> String {
     }
 }
 
+impl Error {
+    /// [`Error::InvalidField`]: `field` of record `id` breaks a rule, for
+    /// `reason`.
+    pub(crate) fn invalid_field(id: &ResourceId, field: &str, reason: impl Into<String>) -> Self {
+        Self::InvalidField {
+            id: id.clone(),
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::Text;
 use crate::error::{Error, excerpt};
+use crate::{ResourceId, Text};
 
 /// Checks the rules every free-text label obeys: not empty, at most `max`
 /// bytes, no control characters, no leading or trailing whitespace.
@@ -36,6 +36,25 @@ pub(crate) fn check_label(what: &'static str, text: &str, max: usize) -> Result<
             value: excerpt(text),
             reason,
         }),
+    }
+}
+
+/// Checks that `text`, the value of `field` of record `id`, is a label of
+/// at most `max` bytes; the error names the record and the field.
+pub(crate) fn check_field_label(
+    id: &ResourceId,
+    field: &str,
+    text: &str,
+    max: usize,
+) -> Result<(), Error> {
+    check_label("label", text, max).map_err(|e| Error::invalid_field(id, field, label_reason(&e)))
+}
+
+/// The human part of a label error, to embed it in an [`Error::InvalidField`].
+pub(crate) fn label_reason(error: &Error) -> String {
+    match error {
+        Error::InvalidLabel { value, reason, .. } => format!("{value:?} {reason}"),
+        other => other.to_string(),
     }
 }
 

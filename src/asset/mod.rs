@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 pub(crate) use self::access::check_value;
 pub use self::lifecycle::{Lifecycle, MissingReason, RetirementReason};
 pub use self::register::{AssetRegister, Assets};
-use crate::label::{AttributeKey, AttributeValue, Attributes, MAX_TEXT, check_label, named_enum};
+use crate::label::{
+    AttributeKey, AttributeValue, Attributes, MAX_TEXT, check_field_label, label_reason, named_enum,
+};
 use crate::ownership::{AssetField, Value};
 use crate::{Error, Money, ResourceId, Text};
 
@@ -431,7 +433,7 @@ impl AssetBuilder {
         check_dates(&asset.id, dates)?;
         for (key, value) in self.pending {
             let key = AttributeKey::new(&key)
-                .map_err(|e| invalid(&asset.id, "attribute key", label_reason(&e)))?;
+                .map_err(|e| Error::invalid_field(&asset.id, "attribute key", label_reason(&e)))?;
             asset.attributes.set(key, value);
         }
         asset.attributes.shrink_to_fit();
@@ -457,15 +459,6 @@ pub(crate) const DATE_FIELDS: [AssetField; 3] = [
     AssetField::SupportEnd,
 ];
 
-/// `field` of asset `id` breaks a rule.
-fn invalid(id: &ResourceId, field: &str, reason: String) -> Error {
-    Error::InvalidField {
-        id: id.clone(),
-        field: field.to_owned(),
-        reason,
-    }
-}
-
 /// Checks the rule of one field's value in asset `id`: the name, owner,
 /// budget owner, cost center and location are labels, the costs are not
 /// negative; the other fields' types are their rules. The builder and the
@@ -486,11 +479,9 @@ pub(crate) fn check_field(
         _ => return Ok(()),
     };
     match value {
-        Some(Value::Text(text)) => {
-            check_label("label", text, MAX_TEXT).map_err(|e| invalid(id, name, label_reason(&e)))
-        }
+        Some(Value::Text(text)) => check_field_label(id, name, text, MAX_TEXT),
         Some(Value::Money(cost)) if cost.is_negative() => {
-            Err(invalid(id, name, "must not be negative".to_owned()))
+            Err(Error::invalid_field(id, name, "must not be negative"))
         }
         _ => Ok(()),
     }
@@ -505,7 +496,7 @@ pub(crate) fn check_dates(
     if let Some(bought) = purchase {
         for (name, end) in [("warranty_end", warranty), ("support_end", support)] {
             if end.is_some_and(|end| end < bought) {
-                return Err(invalid(
+                return Err(Error::invalid_field(
                     id,
                     name,
                     format!("must not be before the purchase date {bought}"),
@@ -521,14 +512,6 @@ impl TryFrom<AssetBuilder> for Asset {
 
     fn try_from(builder: AssetBuilder) -> Result<Self, Self::Error> {
         builder.build()
-    }
-}
-
-/// The human part of a label error, to embed it in an [`Error::InvalidField`].
-pub(crate) fn label_reason(error: &Error) -> String {
-    match error {
-        Error::InvalidLabel { value, reason, .. } => format!("{value:?} {reason}"),
-        other => other.to_string(),
     }
 }
 

@@ -4,9 +4,9 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::asset::label_reason;
 use crate::label::{
-    AttributeKey, AttributeValue, Attributes, MAX_KEY, MAX_TEXT, check_label, named_enum,
+    AttributeKey, AttributeValue, Attributes, MAX_KEY, MAX_TEXT, check_field_label, check_label,
+    label_reason, named_enum,
 };
 use crate::{Error, ResourceId, Text};
 
@@ -471,13 +471,14 @@ impl ConfigurationItemBuilder {
     /// rule listed on [`ConfigurationItem`].
     pub fn build(self) -> Result<ConfigurationItem, Error> {
         let id = self.id;
-        check_name(&id, &self.name)?;
+        check_field_label(&id, "name", &self.name, MAX_TEXT)?;
         if let Some(owner) = &self.owner {
-            check_owner(&id, owner)?;
+            check_field_label(&id, "owner", owner, MAX_TEXT)?;
         }
         let mut attributes = self.attributes;
         for (key, value) in self.pending {
-            let key = AttributeKey::new(&key).map_err(|e| invalid(&id, "attribute key", &e))?;
+            let key = AttributeKey::new(&key)
+                .map_err(|e| Error::invalid_field(&id, "attribute key", label_reason(&e)))?;
             attributes.set(key, value);
         }
         attributes.shrink_to_fit();
@@ -495,25 +496,6 @@ impl ConfigurationItemBuilder {
     }
 }
 
-/// `field` of item `id` breaks a rule, as `error` says.
-fn invalid(id: &ResourceId, field: &str, error: &Error) -> Error {
-    Error::InvalidField {
-        id: id.clone(),
-        field: field.to_owned(),
-        reason: label_reason(error),
-    }
-}
-
-/// An item's name is a label.
-fn check_name(id: &ResourceId, name: &str) -> Result<(), Error> {
-    check_label("label", name, MAX_TEXT).map_err(|e| invalid(id, "name", &e))
-}
-
-/// An item's owner is a label.
-fn check_owner(id: &ResourceId, owner: &str) -> Result<(), Error> {
-    check_label("label", owner, MAX_TEXT).map_err(|e| invalid(id, "owner", &e))
-}
-
 /// Checks the rule of one field's value in item `id`, as
 /// [`build`](ConfigurationItemBuilder::build) does: the name and the owner
 /// are labels; the other fields' types are their rules.
@@ -524,8 +506,8 @@ pub(crate) fn check_field(
 ) -> Result<(), Error> {
     use crate::ownership::{CiField as F, Value as V};
     match (field, value) {
-        (F::Name, Some(V::Text(name))) => check_name(id, name),
-        (F::Owner, Some(V::Text(owner))) => check_owner(id, owner),
+        (F::Name, Some(V::Text(name))) => check_field_label(id, "name", name, MAX_TEXT),
+        (F::Owner, Some(V::Text(owner))) => check_field_label(id, "owner", owner, MAX_TEXT),
         _ => Ok(()),
     }
 }

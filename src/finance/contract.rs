@@ -11,8 +11,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub use self::coverage::{Coverage, CoverageState, coverage};
-use crate::asset::label_reason;
-use crate::label::{MAX_TEXT, check_label};
+use crate::label::{MAX_TEXT, check_field_label};
 use crate::{Error, Money, ResourceId};
 
 /// How long before a term ends notice must be given to stop the contract
@@ -741,18 +740,14 @@ impl ContractBuilder {
     /// breaks a rule listed on [`Contract`].
     pub fn build(self) -> Result<Contract, Error> {
         let id = self.id;
-        let field = |field: &str, reason: String| Error::InvalidField {
-            id: id.clone(),
-            field: field.to_owned(),
-            reason,
-        };
+        let field = |field: &str, reason: String| Error::invalid_field(&id, field, reason);
         for (name, value) in [
             ("name", Some(self.name.as_str())),
             ("counterparty", Some(self.counterparty.as_str())),
             ("owner", self.owner.as_deref()),
         ] {
             if let Some(value) = value {
-                check_label("label", value, MAX_TEXT).map_err(|e| field(name, label_reason(&e)))?;
+                check_field_label(&id, name, value, MAX_TEXT)?;
             }
         }
         if self.term_months == 0 {

@@ -1295,11 +1295,7 @@ fn resource_cost(asset: &Asset, options: &CostOptions<'_>) -> Result<Option<Mone
     let charge = options
         .charge
         .and_then(|(month, charge)| charge.charge(asset, month));
-    let invalid = |reason: String| Error::InvalidField {
-        id: asset.id().clone(),
-        field: "monthly_charge".to_owned(),
-        reason,
-    };
+    let invalid = |reason: String| Error::invalid_field(asset.id(), "monthly_charge", reason);
     if let Some(charge) = charge {
         if charge.is_negative() {
             return Err(invalid(format!("{charge} is negative")));
@@ -1319,11 +1315,11 @@ fn resource_cost(asset: &Asset, options: &CostOptions<'_>) -> Result<Option<Mone
         }
     };
     if cost.is_negative() {
-        return Err(Error::InvalidField {
-            id: asset.id().clone(),
-            field: "monthly_cost".to_owned(),
-            reason: format!("{cost} is negative"),
-        });
+        return Err(Error::invalid_field(
+            asset.id(),
+            "monthly_cost",
+            format!("{cost} is negative"),
+        ));
     }
     Ok(Some(cost.round()))
 }

@@ -24,9 +24,8 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::asset::label_reason;
 use crate::error::excerpt;
-use crate::label::{MAX_KEY, MAX_TEXT, check_label};
+use crate::label::{MAX_KEY, MAX_TEXT, check_field_label, check_label};
 use crate::money::pad_whole;
 use crate::{AttributeKey, AttributeValue, Error, Estate, Money, OperationalStatus, ResourceId};
 
@@ -427,15 +426,10 @@ impl EntitlementBuilder {
     /// that breaks a rule listed on [`Entitlement`].
     pub fn build(self) -> Result<Entitlement, Error> {
         let id = self.id;
-        let field = |field: &str, reason: String| Error::InvalidField {
-            id: id.clone(),
-            field: field.to_owned(),
-            reason,
-        };
-        check_label("label", &self.product, MAX_KEY)
-            .map_err(|e| field("product", label_reason(&e)))?;
+        let field = |field: &str, reason: String| Error::invalid_field(&id, field, reason);
+        check_field_label(&id, "product", &self.product, MAX_KEY)?;
         if let Some(owner) = &self.owner {
-            check_label("label", owner, MAX_TEXT).map_err(|e| field("owner", label_reason(&e)))?;
+            check_field_label(&id, "owner", owner, MAX_TEXT)?;
         }
         if self.quantity == LicenceQuantity::Limited(0) {
             return Err(field("quantity", "must be at least 1".to_owned()));

@@ -149,7 +149,7 @@ impl Depreciation {
     /// ```
     pub fn for_asset(asset: &Asset) -> Result<DepreciationBuilder, Error> {
         let missing = |field: &str| {
-            invalid(
+            Error::invalid_field(
                 asset.id(),
                 field,
                 "is not recorded, and a depreciation plan needs it".to_owned(),
@@ -407,7 +407,8 @@ impl Depreciation {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        let bad = |field: &str, reason: String| Err(invalid(&self.asset, field, reason));
+        let bad =
+            |field: &str, reason: String| Err(Error::invalid_field(&self.asset, field, reason));
         let (cost, salvage) = (self.cost, self.salvage);
         if cost.is_negative() {
             return bad("cost", format!("{cost} must not be negative"));
@@ -443,14 +444,6 @@ impl Depreciation {
             }
         }
         Ok(())
-    }
-}
-
-fn invalid(id: &ResourceId, field: &str, reason: String) -> Error {
-    Error::InvalidField {
-        id: id.clone(),
-        field: field.to_owned(),
-        reason,
     }
 }
 
@@ -542,14 +535,14 @@ impl DepreciationBuilder {
     /// ```
     pub fn build(self) -> Result<Depreciation, Error> {
         let Some(months) = self.life_months else {
-            return Err(invalid(
+            return Err(Error::invalid_field(
                 &self.asset,
                 "useful_life",
                 "is not set; give it in months or years".to_owned(),
             ));
         };
         let useful_life_months = u32::try_from(months).map_err(|_| {
-            invalid(
+            Error::invalid_field(
                 &self.asset,
                 "useful_life",
                 format!("{months} months is not between 1 and 1200 months (100 years)"),
