@@ -470,20 +470,8 @@ impl ConfigurationItemBuilder {
     /// [`Error::InvalidField`] naming the item and the field that breaks a
     /// rule listed on [`ConfigurationItem`].
     pub fn build(self) -> Result<ConfigurationItem, Error> {
-        let id = self.id;
-        check_field_label(&id, "name", &self.name, MAX_TEXT)?;
-        if let Some(owner) = &self.owner {
-            check_field_label(&id, "owner", owner, MAX_TEXT)?;
-        }
-        let mut attributes = self.attributes;
-        for (key, value) in self.pending {
-            let key = AttributeKey::new(&key)
-                .map_err(|e| Error::invalid_field(&id, "attribute key", label_reason(&e)))?;
-            attributes.set(key, value);
-        }
-        attributes.shrink_to_fit();
-        Ok(ConfigurationItem {
-            id,
+        let mut item = ConfigurationItem {
+            id: self.id,
             name: self.name,
             class: self.class,
             status: self.status,
@@ -491,10 +479,26 @@ impl ConfigurationItemBuilder {
             region: self.region,
             criticality: self.criticality,
             owner: self.owner,
-            attributes,
-        })
+            attributes: self.attributes,
+        };
+        for field in &CHECKED_FIELDS {
+            check_field(&item.id, field, item.field_value(field).as_ref())?;
+        }
+        for (key, value) in self.pending {
+            let key = AttributeKey::new(&key)
+                .map_err(|e| Error::invalid_field(&item.id, "attribute key", label_reason(&e)))?;
+            item.attributes.set(key, value);
+        }
+        item.attributes.shrink_to_fit();
+        Ok(item)
     }
 }
+
+/// The fields with a rule of their own, in the order `build` checks them.
+pub(crate) const CHECKED_FIELDS: [crate::ownership::CiField; 2] = [
+    crate::ownership::CiField::Name,
+    crate::ownership::CiField::Owner,
+];
 
 /// Checks the rule of one field's value in item `id`, as
 /// [`build`](ConfigurationItemBuilder::build) does: the name and the owner

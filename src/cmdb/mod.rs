@@ -2,7 +2,7 @@
 
 mod item;
 
-pub(crate) use self::item::check_field;
+pub(crate) use self::item::{CHECKED_FIELDS, check_field};
 
 use std::sync::{Arc, OnceLock};
 

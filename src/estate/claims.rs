@@ -9,9 +9,8 @@ use super::{Change, Estate, Validation};
 use crate::asset::{self, check_value};
 use crate::cmdb;
 use crate::ownership::{
-    Added, AssetField, CiField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision,
-    Explanation, Field, FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update,
-    Value, View,
+    Added, AssetField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
+    FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update, Value, View,
 };
 use crate::{Asset, ConfigurationItem, Error, ResourceId};
 
@@ -185,9 +184,9 @@ impl StagedResource {
             });
             asset::check_dates(id, (purchase, warranty, support))?;
         }
-        for field in [CiField::Name, CiField::Owner] {
+        for field in &cmdb::CHECKED_FIELDS {
             if let Some(state) = self.changed(&Field::Ci(field.clone())) {
-                cmdb::check_field(id, &field, state.value.as_ref())?;
+                cmdb::check_field(id, field, state.value.as_ref())?;
             }
         }
         Ok(())
@@ -550,21 +549,23 @@ impl Estate {
                 .filter(|(_, changed)| **changed)
                 .map(|(state, _)| state)
         };
-        let views = changed().map(|s| s.field.view());
-        let (asset, ci) = views.fold((false, false), |(a, c), view| {
-            (a || view == View::Asset, c || view == View::Ci)
-        });
-        if let Some(record) = asset.then(|| self.assets.0.get_mut(id.as_str())).flatten() {
-            for state in changed() {
-                if let Field::Asset(f) = &state.field {
-                    record.set_field_value(f, state.value.clone());
+        let touches = |view| changed().any(|s| s.field.view() == view);
+        if touches(View::Asset) {
+            if let Some(record) = self.assets.0.get_mut(id.as_str()) {
+                for state in changed() {
+                    if let Field::Asset(f) = &state.field {
+                        record.set_field_value(f, state.value.clone());
+                    }
                 }
             }
         }
-        if let Some(record) = ci.then(|| self.cmdb.item_mut(id.as_str())).flatten() {
-            for state in changed() {
-                if let Field::Ci(f) = &state.field {
-                    record.set_field_value(f, state.value.clone());
+        // Only then: taking an item to change drops the query index.
+        if touches(View::Ci) {
+            if let Some(record) = self.cmdb.item_mut(id.as_str()) {
+                for state in changed() {
+                    if let Field::Ci(f) = &state.field {
+                        record.set_field_value(f, state.value.clone());
+                    }
                 }
             }
         }

@@ -665,9 +665,7 @@ impl<'a> Validation<'a> {
 
     /// Whether the asset register holds `id` at this point of the batch.
     fn has_asset(&self, id: &ResourceId) -> bool {
-        self.overlay
-            .get(id.as_str())
-            .and_then(|touched| touched.asset)
+        self.touched(id, View::Asset)
             .unwrap_or_else(|| self.estate.assets.contains(id))
     }
 
@@ -683,9 +681,7 @@ impl<'a> Validation<'a> {
 
     /// Whether the CMDB holds `id` at this point of the batch.
     fn has_ci(&self, id: &ResourceId) -> bool {
-        self.overlay
-            .get(id.as_str())
-            .and_then(|touched| touched.ci)
+        self.touched(id, View::Ci)
             .unwrap_or_else(|| self.estate.cmdb.contains(id))
     }
 
