@@ -149,6 +149,16 @@ pub enum Error {
         /// The version this build reads and writes.
         supported: u32,
     },
+    /// A snapshot's history does not hold together: its journal, conflict
+    /// log or removal log is out of order, names a resource that never
+    /// existed, or disagrees with the records and their claims.
+    #[error("invalid snapshot {part}: {reason}")]
+    InvalidSnapshot {
+        /// The part of the snapshot, e.g. `journal entry 7`.
+        part: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     // ---- field ownership, claims and the journal (issue 4) ----
     /// A claim carries a value of the wrong type for its field.
     #[error("wrong value type for {field} of `{id}`: expected {expected}, found {found}")]

@@ -10,7 +10,7 @@ use crate::asset::{self, check_value};
 use crate::cmdb;
 use crate::ownership::{
     Added, AssetField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
-    FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Update, Value, View,
+    FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Removal, Update, Value, View,
 };
 use crate::{Asset, ConfigurationItem, Error, ResourceId};
 
@@ -29,83 +29,50 @@ pub(crate) struct Ownership {
     pub(crate) journal: Vec<JournalEntry>,
     #[serde(default)]
     pub(crate) conflicts: Vec<Conflict>,
+    /// Every removed record with its claims, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) removals: Vec<Removal>,
 }
 
 impl Eq for FieldState {}
 
 impl Ownership {
-    fn state(&self, id: &str, field: &Field) -> Option<&FieldState> {
+    pub(super) fn state(&self, id: &str, field: &Field) -> Option<&FieldState> {
         self.fields.get(id)?.iter().find(|s| &s.field == field)
     }
 
-    /// Forgets the claims on one view of a removed record (the journal and
-    /// the conflict log keep their history).
-    pub(crate) fn forget(&mut self, id: &str, view: View) {
-        if let Some(states) = self.fields.get_mut(id) {
-            states.retain(|s| s.field.view() != view);
-            if states.is_empty() {
-                self.fields.remove(id);
-            }
+    /// Takes the claims on one view of a removed record out of the state,
+    /// by field, then in replay order, each with its status; the removal
+    /// log keeps them.
+    pub(crate) fn forget(&mut self, id: &str, view: View) -> Vec<(Claim, ClaimStatus)> {
+        let Some(states) = self.fields.get_mut(id) else {
+            return Vec::new();
+        };
+        let (mut gone, kept): (Vec<_>, Vec<_>) = std::mem::take(states)
+            .into_iter()
+            .partition(|s| s.field.view() == view);
+        if kept.is_empty() {
+            self.fields.remove(id);
+        } else {
+            *states = kept;
         }
+        gone.sort_by(|a, b| a.field.cmp(&b.field));
+        gone.into_iter()
+            .flat_map(|s| s.claims.into_iter().zip(s.statuses))
+            .collect()
     }
 
-    /// Checks a deserialised ownership state against the records: every
-    /// claimed field belongs to a record that exists, under the right id;
-    /// every claim is of the field's type; the stored outcome is one its
-    /// claims give (see [`FieldState::check`]); and the record holds that
-    /// value.
-    pub(crate) fn check(&self, estate: &Estate) -> Result<(), Error> {
-        for (id, states) in &self.fields {
-            for (n, state) in states.iter().enumerate() {
-                let value = match &state.field {
-                    Field::Asset(f) => estate
-                        .assets
-                        .0
-                        .get(id.as_str())
-                        .ok_or_else(|| Error::UnknownAsset(id.clone()))?
-                        .field_value(f),
-                    Field::Ci(f) => estate
-                        .cmdb
-                        .get(id)
-                        .ok_or_else(|| Error::UnknownCi(id.clone()))?
-                        .field_value(f),
-                };
-                let refuse = |why: &str| Error::InvalidField {
-                    id: id.clone(),
-                    field: state.field.to_string(),
-                    reason: format!("the snapshot's claims do not match the record: {why}"),
-                };
-                if states[..n].iter().any(|s| s.field == state.field) {
-                    return Err(refuse("the field is listed twice"));
-                }
-                if state
-                    .claims
-                    .iter()
-                    .any(|c| c.resource() != id || c.field() != &state.field)
-                {
-                    return Err(refuse("a claim is of another resource or field"));
-                }
-                for claim in &state.claims {
-                    check_claim(claim)?;
-                }
-                state.check().map_err(refuse)?;
-                if value != state.value {
-                    return Err(refuse("the record holds another value"));
-                }
-            }
-        }
-        Ok(())
-    }
-
+    /// Whether the state is the default one, which a snapshot may leave
+    /// out: no agreement, no claims, no history.
     pub(crate) fn is_empty(&self) -> bool {
-        self.fields.is_empty() && self.journal.is_empty() && self.conflicts.is_empty()
+        self == &Self::default()
     }
 }
 
 mod sorted {
     use std::collections::BTreeMap;
 
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Deserializer, Serialize, Serializer};
 
     use crate::ResourceId;
     use crate::ownership::FieldState;
@@ -123,11 +90,9 @@ mod sorted {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<crate::hash::HashMap<ResourceId, Vec<FieldState>>, D::Error> {
-        Ok(
-            BTreeMap::<ResourceId, Vec<FieldState>>::deserialize(deserializer)?
-                .into_iter()
-                .collect(),
-        )
+        let fields: crate::hash::IndexMap<ResourceId, Vec<FieldState>> =
+            crate::label::deserialize_unique_map(deserializer, "claimed resource", |_, _| Ok(()))?;
+        Ok(fields.into_iter().collect())
     }
 }
 
@@ -292,7 +257,7 @@ fn log(
 
 /// Checks what can be checked of a claim alone: the value's type, a clear
 /// of a required field, a reactivation that is not one.
-fn check_claim(claim: &Claim) -> Result<(), Error> {
+pub(super) fn check_claim(claim: &Claim) -> Result<(), Error> {
     let (id, field) = (claim.resource(), claim.field());
     match claim.update() {
         Update::Set(value) => check_value(id, field, Some(value))?,
@@ -630,6 +595,14 @@ impl Estate {
     #[must_use]
     pub fn journal(&self) -> &[JournalEntry] {
         &self.ownership.journal
+    }
+
+    /// The removal log: every record removed from either register, as it
+    /// was, with the claims its fields had, oldest first. Append-only; see
+    /// [`Removal`].
+    #[must_use]
+    pub fn removals(&self) -> &[Removal] {
+        &self.ownership.removals
     }
 
     /// The conflict log: every rejected claim with the reason it lost,

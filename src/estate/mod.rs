@@ -1,5 +1,6 @@
 //! [`Estate`]: both registers, and the one write path into them.
 
+mod check;
 mod claims;
 mod reconcile;
 
@@ -10,7 +11,7 @@ use petgraph::stable_graph::NodeIndex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use self::claims::{Ownership, StagedClaims};
-use crate::ownership::{Claim, FieldOwnership, Report, View};
+use crate::ownership::{Claim, FieldOwnership, Removal, RemovedRecord, Report, View};
 use crate::{
     Asset, AssetRegister, Cmdb, ConfigurationItem, Error, Propagation, Quorum, RelationKind,
     Relationship, ResourceId,
@@ -578,19 +579,21 @@ impl Estate {
                 self.cmdb.insert_new(*ci);
                 Applied::Changed(true)
             }
-            Change::RemoveAsset(id) => {
-                self.ownership.forget(id.as_str(), View::Asset);
-                self.assets
-                    .0
-                    .remove(id.as_str())
-                    .map_or(Applied::Changed(false), Applied::RemovedAsset)
-            }
-            Change::RemoveCi(id) => {
-                self.ownership.forget(id.as_str(), View::Ci);
-                self.cmdb
-                    .remove(id.as_str())
-                    .map_or(Applied::Changed(false), Applied::RemovedCi)
-            }
+            Change::RemoveAsset(id) => match self.assets.0.remove(id.as_str()) {
+                Some(asset) => {
+                    let record = RemovedRecord::Asset(Box::new(asset.clone()));
+                    self.log_removal(record);
+                    Applied::RemovedAsset(asset)
+                }
+                None => Applied::Changed(false),
+            },
+            Change::RemoveCi(id) => match self.cmdb.remove(id.as_str()) {
+                Some(ci) => {
+                    self.log_removal(RemovedRecord::Ci(Box::new(ci.clone())));
+                    Applied::RemovedCi(ci)
+                }
+                None => Applied::Changed(false),
+            },
             // Claims are written together by `commit_claims`.
             Change::Claim(_) => Applied::Changed(false),
             Change::Relate(r) => Applied::Changed(match nodes {
@@ -608,6 +611,28 @@ impl Estate {
                 self.cmdb.set_quorum(group.as_str(), quorum);
                 Applied::Changed(true)
             }
+        }
+    }
+}
+
+impl Estate {
+    /// Appends the removal of `record` to the removal log, with the claims
+    /// its fields had (which leave the ownership state).
+    fn log_removal(&mut self, record: RemovedRecord) {
+        let ownership = &mut self.ownership;
+        let claims = ownership.forget(record.id().as_str(), record.view());
+        let sequence = ownership.removals.len() as u64 + 1;
+        let after = ownership.journal.len() as u64;
+        ownership
+            .removals
+            .push(Removal::new(sequence, after, record, claims));
+    }
+
+    /// Whether the view of `id` has a record.
+    fn holds(&self, id: &ResourceId, view: View) -> bool {
+        match view {
+            View::Asset => self.assets.contains(id),
+            View::Ci => self.cmdb.contains(id),
         }
     }
 }

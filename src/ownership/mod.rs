@@ -54,6 +54,8 @@ pub use self::policy::{
     SourcePattern, Verdict,
 };
 pub use self::reconcile::{FieldPair, Finding, ReconcileRules, Reconciliation, status_agrees};
-pub use self::report::{Conflict, Decision, Explanation, JournalEntry, Outcome, Report};
+pub use self::report::{
+    Conflict, Decision, Explanation, JournalEntry, Outcome, Removal, RemovedRecord, Report,
+};
 pub use self::state::ClaimStatus;
 pub(crate) use self::state::{Added, FieldState};

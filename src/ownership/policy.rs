@@ -1,9 +1,11 @@
 //! The `FieldOwnership` trait and the default policy, a column agreement.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Claim, Field, FieldCategory, Source, Update, Value, View};
@@ -93,6 +95,9 @@ pub enum Reason {
     NotEmpty,
     /// The rule does not let a claim clear the field.
     ClearNotAllowed,
+    /// The rule is [exclusive](Rule::exclusive) and does not name the
+    /// claim's source: only the sources it lists may write the field.
+    NotAuthorised,
     /// A reason given by a user-defined policy.
     Other(String),
 }
@@ -122,6 +127,7 @@ impl fmt::Display for Reason {
             } => write!(f, "locked by {by} until {until}"),
             Self::NotEmpty => f.write_str("may only fill an empty field"),
             Self::ClearNotAllowed => f.write_str("the rule does not allow clearing"),
+            Self::NotAuthorised => f.write_str("the rule does not let the source write"),
             Self::Other(text) => f.write_str(text),
         }
     }
@@ -228,27 +234,47 @@ pub trait FieldOwnership {
 /// Matches sources in a rule.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SourcePattern {
     /// The source with this name (automated or person).
     Named(String),
     /// Any person.
     AnyPerson,
+    /// A person who holds this role in the agreement's role table (see
+    /// [`ColumnAgreement::with_role`]).
+    Role(String),
 }
 
 impl SourcePattern {
-    fn matches(&self, source: &Source) -> bool {
+    /// A pattern matching the people who hold `role`.
+    #[must_use]
+    pub fn role(role: &str) -> Self {
+        Self::Role(role.to_owned())
+    }
+
+    fn matches(&self, source: &Source, roles: &Roles) -> bool {
         match self {
             Self::Named(name) => source.name() == name,
             Self::AnyPerson => source.is_person(),
+            Self::Role(role) => {
+                source.is_person()
+                    && roles
+                        .get(role.as_str())
+                        .is_some_and(|people| people.contains(source.name()))
+            }
         }
     }
 }
+
+/// The agreement's role table: each role and the people who hold it.
+type Roles = BTreeMap<String, BTreeSet<String>>;
 
 impl fmt::Display for SourcePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Named(name) => f.write_str(name),
             Self::AnyPerson => f.write_str("any person"),
+            Self::Role(role) => write!(f, "role {role}"),
         }
     }
 }
@@ -319,6 +345,9 @@ pub struct ManualLock {
     /// Automated sources the lock lets through.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     allow: Vec<SourcePattern>,
+    /// The people whose edits lock; empty for every person.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    set_by: Vec<SourcePattern>,
 }
 
 impl ManualLock {
@@ -328,6 +357,7 @@ impl ManualLock {
         Self {
             expires_after_seconds: None,
             allow: Vec::new(),
+            set_by: Vec::new(),
         }
     }
 
@@ -337,6 +367,7 @@ impl ManualLock {
         Self {
             expires_after_seconds: Some(duration.num_seconds()),
             allow: Vec::new(),
+            set_by: Vec::new(),
         }
     }
 
@@ -345,6 +376,33 @@ impl ManualLock {
     pub fn allow(mut self, source: impl Into<SourcePattern>) -> Self {
         self.allow.push(source.into());
         self
+    }
+
+    /// Lets only edits by people matching `people` set the lock (call again
+    /// to add more). By default every person's accepted edit locks; a
+    /// person not listed here may still edit the field if the rule lets
+    /// them, but their edit does not lock it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use itam_cmdb::ownership::{ManualLock, SourcePattern};
+    ///
+    /// // Asset governance may pin a value for 30 days; nobody else locks.
+    /// let lock = ManualLock::expiring_after(TimeDelta::days(30))
+    ///     .set_by(SourcePattern::role("asset-governance"));
+    /// # let _ = lock;
+    /// ```
+    #[must_use]
+    pub fn set_by(mut self, people: impl Into<SourcePattern>) -> Self {
+        self.set_by.push(people.into());
+        self
+    }
+
+    /// Whether an edit by `holder` (a person) sets this lock.
+    fn set_by_holder(&self, holder: &Source, roles: &Roles) -> bool {
+        self.set_by.is_empty() || self.set_by.iter().any(|p| p.matches(holder, roles))
     }
 
     /// The end of a lock set at `from`; `None` for never (also when the
@@ -385,6 +443,9 @@ pub struct Rule {
     allow_clear: bool,
     #[serde(default = "default_lock")]
     manual_lock: Option<ManualLock>,
+    /// Whether only the listed sources may write.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    exclusive: bool,
 }
 
 #[allow(
@@ -404,6 +465,7 @@ impl Rule {
             write_if_empty: Vec::new(),
             allow_clear: false,
             manual_lock: default_lock(),
+            exclusive: false,
         }
     }
 
@@ -480,17 +542,95 @@ impl Rule {
         self
     }
 
+    /// Makes the rule exclusive: only the sources it names
+    /// ([`sources`](Self::sources), [`source`](Self::source) and
+    /// [`write_if_empty`](Self::write_if_empty)) may set or clear the
+    /// field; every other source, people included, is rejected with
+    /// [`Reason::NotAuthorised`], even when the field is empty. Name people
+    /// one by one ([`SourcePattern::Named`]), by role
+    /// ([`SourcePattern::Role`]) or all at once
+    /// ([`SourcePattern::AnyPerson`]). Reconciliation resolves a field of
+    /// an exclusive rule only if the rule names `reconciliation`.
+    ///
+    /// A rule is **open** by default: its list is a priority order, not an
+    /// allow-list. Sources it does not name may write an empty or unclaimed
+    /// field, and people it does not name outrank every automated source.
+    /// Retractions are never refused: a source may always withdraw its own
+    /// claims.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use itam_cmdb::ownership::{AssetField, Claim, ColumnAgreement, Reason, Rule, Source, SourcePattern, Value};
+    /// use itam_cmdb::{sample, Batch, ResourceId};
+    ///
+    /// let mut estate = sample::estate();
+    /// estate.set_agreement(
+    ///     ColumnAgreement::new()
+    ///         .with_role("asset-governance", ["dana@example.com"])?
+    ///         .with(
+    ///             Rule::field(AssetField::CostCenter)
+    ///                 .sources(["finance"])
+    ///                 .source(SourcePattern::role("asset-governance"))
+    ///                 .exclusive(),
+    ///         )?,
+    /// );
+    /// let vm = ResourceId::new(sample::PAYMENT_VM)?;
+    /// let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+    /// let mut batch = Batch::new();
+    /// for who in [Source::automated("discovery")?, Source::person("mallory@example.com")?] {
+    ///     batch.claim(Claim::set(vm.clone(), AssetField::CostCenter, Value::text("CC-666"), who, at));
+    /// }
+    /// let report = estate.apply(batch)?;
+    /// assert!(report.decisions().iter().all(|d| !d.accepted()));
+    /// assert_eq!(estate.conflicts()[0].reason(), &Reason::NotAuthorised);
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    #[must_use]
+    pub fn exclusive(mut self) -> Self {
+        self.exclusive = true;
+        self
+    }
+
+    /// Whether the rule is [exclusive](Self::exclusive).
+    #[must_use]
+    pub fn is_exclusive(&self) -> bool {
+        self.exclusive
+    }
+
     /// What the rule covers.
     #[must_use]
     pub fn scope(&self) -> &Scope {
         &self.scope
     }
 
+    /// Every pattern the rule names.
+    fn patterns(&self) -> impl Iterator<Item = &SourcePattern> {
+        let lock = self
+            .manual_lock
+            .iter()
+            .flat_map(|l| l.allow.iter().chain(&l.set_by));
+        self.sources.iter().chain(&self.write_if_empty).chain(lock)
+    }
+
+    /// Whether the rule lets `source` write: an open rule lets every
+    /// source; an exclusive one only those it names as authoritative or
+    /// write-if-empty.
+    fn admits(&self, source: &Source, roles: &Roles) -> bool {
+        !self.exclusive
+            || self
+                .sources
+                .iter()
+                .chain(&self.write_if_empty)
+                .any(|p| p.matches(source, roles))
+    }
+
     /// The rank of `source` (0 is highest): its position in the list; people
     /// the list does not name rank above every automated source (-1);
     /// automated sources it does not name rank lowest, all level.
-    fn rank(&self, source: &Source) -> i64 {
-        let listed = self.sources.iter().position(|p| p.matches(source));
+    fn rank(&self, source: &Source, roles: &Roles) -> i64 {
+        let listed = self.sources.iter().position(|p| p.matches(source, roles));
         match listed {
             Some(position) => i64::try_from(position).unwrap_or(i64::MAX),
             None if source.is_person() => -1,
@@ -498,19 +638,29 @@ impl Rule {
         }
     }
 
-    fn check(&self) -> Result<(), Error> {
+    fn check(&self, roles: &Roles) -> Result<(), Error> {
         let conflict = |reason: String| Error::PolicyConflict {
             scope: self.scope.to_string(),
             reason,
         };
+        for pattern in self.patterns() {
+            match pattern {
+                SourcePattern::Named(name) => {
+                    crate::label::check_label("source name", name, crate::label::MAX_KEY)?;
+                }
+                SourcePattern::Role(role) if !roles.contains_key(role.as_str()) => {
+                    return Err(conflict(format!(
+                        "role {role} is not in the agreement's role table"
+                    )));
+                }
+                _ => {}
+            }
+        }
         for (i, pattern) in self.sources.iter().enumerate() {
             if self.sources[..i].contains(pattern) {
                 return Err(conflict(format!(
                     "source {pattern} is listed twice, at two priorities"
                 )));
-            }
-            if let SourcePattern::Named(name) = pattern {
-                crate::label::check_label("source name", name, crate::label::MAX_KEY)?;
             }
         }
         for seconds in [
@@ -530,16 +680,25 @@ impl Rule {
     }
 
     /// Decides `claim` under this rule, reporting the rule as `label`.
-    fn decide(&self, current: Current<'_>, claim: &Claim, label: &Arc<str>) -> Verdict {
+    fn decide(
+        &self,
+        current: Current<'_>,
+        claim: &Claim,
+        label: &Arc<str>,
+        roles: &Roles,
+    ) -> Verdict {
         let accept = |reason| Verdict::accept(reason, Arc::clone(label));
         let reject = |reason| Verdict::reject(reason, Arc::clone(label));
         let source = claim.source();
+        if !self.admits(source, roles) {
+            return reject(Reason::NotAuthorised);
+        }
         let has_value = current.value.is_some();
         if matches!(claim.update(), Update::Clear) && has_value && !self.allow_clear {
             return reject(Reason::ClearNotAllowed);
         }
         let Some(holder) = current.provenance else {
-            if has_value && self.write_if_empty.iter().any(|p| p.matches(source)) {
+            if has_value && self.write_if_empty.iter().any(|p| p.matches(source, roles)) {
                 return reject(Reason::NotEmpty);
             }
             return accept(Reason::Unowned);
@@ -547,15 +706,19 @@ impl Rule {
         if holder.source() == source {
             return accept(Reason::SameSource);
         }
-        if has_value && self.write_if_empty.iter().any(|p| p.matches(source)) {
+        if has_value && self.write_if_empty.iter().any(|p| p.matches(source, roles)) {
             return reject(Reason::NotEmpty);
         }
         let at = claim.observed();
         if holder.source().is_person() && !source.is_person() {
-            if let Some(lock) = &self.manual_lock {
+            if let Some(lock) = self
+                .manual_lock
+                .as_ref()
+                .filter(|lock| lock.set_by_holder(holder.source(), roles))
+            {
                 let until = lock.until(holder.observed());
                 let active = until.is_none_or(|until| at < until);
-                if active && !lock.allow.iter().any(|p| p.matches(source)) {
+                if active && !lock.allow.iter().any(|p| p.matches(source, roles)) {
                     return reject(Reason::Locked {
                         by: holder.source().clone(),
                         until,
@@ -563,7 +726,7 @@ impl Rule {
                 }
             }
         }
-        let (mine, theirs) = (self.rank(source), self.rank(holder.source()));
+        let (mine, theirs) = (self.rank(source, roles), self.rank(holder.source(), roles));
         if mine < theirs {
             return accept(if source.is_person() && mine < 0 {
                 Reason::ManualEdit
@@ -634,6 +797,9 @@ impl Rule {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ColumnAgreement {
+    /// Each role and the people (person sources, by name) who hold it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    roles: Roles,
     rules: Vec<Rule>,
     /// Each rule's label (its scope, as text), made once: every verdict
     /// shares it.
@@ -647,6 +813,7 @@ pub struct ColumnAgreement {
 impl Default for ColumnAgreement {
     fn default() -> Self {
         Self {
+            roles: Roles::new(),
             rules: Vec::new(),
             labels: Vec::new(),
             built_in: Arc::from("no rule"),
@@ -690,9 +857,11 @@ impl ColumnAgreement {
     /// # Errors
     ///
     /// [`Error::PolicyConflict`] if a rule of the same scope exists, a
-    /// source is listed twice, or a duration is not positive.
+    /// source is listed twice, a duration is not positive, or the rule
+    /// names a role the agreement has not defined;
+    /// [`Error::InvalidLabel`] if a source name breaks a label rule.
     pub fn with(mut self, rule: Rule) -> Result<Self, Error> {
-        rule.check()?;
+        rule.check(&self.roles)?;
         if self.rules.iter().any(|r| r.scope == rule.scope) {
             return Err(Error::PolicyConflict {
                 scope: rule.scope.to_string(),
@@ -701,6 +870,68 @@ impl ColumnAgreement {
         }
         self.push(rule);
         Ok(self)
+    }
+
+    /// Defines `role`, held by the people named (person sources, by name),
+    /// so that rules can name them together with [`SourcePattern::Role`].
+    /// Define a role before the rules that name it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::PolicyConflict`] if the role is already defined or a person
+    /// is listed twice; [`Error::InvalidLabel`] if the role or a name
+    /// breaks a label rule.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use itam_cmdb::ownership::{AssetField, ColumnAgreement, Rule, SourcePattern};
+    ///
+    /// let agreement = ColumnAgreement::new()
+    ///     .with_role("asset-governance", ["dana@example.com", "lee@example.com"])?
+    ///     .with(Rule::field(AssetField::Owner).source(SourcePattern::role("asset-governance")).exclusive())?;
+    /// assert_eq!(agreement.role("asset-governance").count(), 2);
+    /// assert!(ColumnAgreement::new().with(Rule::fallback().source(SourcePattern::role("nobody"))).is_err());
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    pub fn with_role<I, S>(mut self, role: &str, people: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        crate::label::check_label("role", role, crate::label::MAX_KEY)?;
+        let conflict = |reason: String| Error::PolicyConflict {
+            scope: format!("role {role}"),
+            reason,
+        };
+        if self.roles.contains_key(role) {
+            return Err(conflict("the role is defined twice".to_owned()));
+        }
+        let mut holders = BTreeSet::new();
+        for person in people {
+            let person = person.as_ref();
+            crate::label::check_label("source name", person, crate::label::MAX_KEY)?;
+            if !holders.insert(person.to_owned()) {
+                return Err(conflict(format!("{person} is listed twice")));
+            }
+        }
+        self.roles.insert(role.to_owned(), holders);
+        Ok(self)
+    }
+
+    /// The people who hold `role`, by name, in order; none for a role the
+    /// agreement does not define.
+    pub fn role(&self, role: &str) -> impl Iterator<Item = &str> {
+        self.roles
+            .get(role)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+    }
+
+    /// The roles the agreement defines, in order.
+    pub fn roles(&self) -> impl Iterator<Item = &str> {
+        self.roles.keys().map(String::as_str)
     }
 
     fn push(&mut self, rule: Rule) {
@@ -735,8 +966,8 @@ impl ColumnAgreement {
 impl FieldOwnership for ColumnAgreement {
     fn decide(&self, field: &Field, current: Current<'_>, claim: &Claim) -> Verdict {
         match self.governing(field) {
-            Some(at) => self.rules[at].decide(current, claim, &self.labels[at]),
-            None => Rule::new(Scope::Default).decide(current, claim, &self.built_in),
+            Some(at) => self.rules[at].decide(current, claim, &self.labels[at], &self.roles),
+            None => Rule::new(Scope::Default).decide(current, claim, &self.built_in, &self.roles),
         }
     }
 }
@@ -746,12 +977,25 @@ impl<'de> Deserialize<'de> for ColumnAgreement {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Repr {
+            #[serde(default, deserialize_with = "unique_roles")]
+            roles: IndexMap<String, Vec<String>>,
             rules: Vec<Rule>,
         }
+        fn unique_roles<'de, D: serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<IndexMap<String, Vec<String>>, D::Error> {
+            crate::label::deserialize_unique_map(deserializer, "role", |_, _| Ok(()))
+        }
         let repr = Repr::deserialize(deserializer)?;
+        let with_roles = repr
+            .roles
+            .into_iter()
+            .try_fold(Self::new(), |agreement, (role, people)| {
+                agreement.with_role(&role, people)
+            });
         repr.rules
             .into_iter()
-            .try_fold(Self::new(), Self::with)
+            .try_fold(with_roles.map_err(serde::de::Error::custom)?, Self::with)
             .map_err(serde::de::Error::custom)
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Claim, ClaimStatus, Field, Provenance, Reason, Source, Value, Verdict};
-use crate::ResourceId;
+use super::{Claim, ClaimStatus, Field, Provenance, Reason, Source, Value, Verdict, View};
+use crate::{Asset, ConfigurationItem, ResourceId};
 
 /// What [`Estate::plan`](crate::Estate::plan) and
 /// [`Estate::apply`](crate::Estate::apply) decided for one claim of a batch.
@@ -237,6 +237,142 @@ impl JournalEntry {
     #[must_use]
     pub fn rule(&self) -> &str {
         &self.rule
+    }
+}
+
+/// One record of the removal log: a record removed from one view, with
+/// every claim its fields had. Removing a record never erases its history:
+/// the journal keeps its field changes, the conflict log its rejected
+/// claims, and this entry the record as it was and the claims that shaped
+/// it.
+///
+/// The log is append-only; its sequence numbers count from 1 without gaps,
+/// and [`after`](Self::after) places each removal in the journal.
+///
+/// # Example
+///
+/// ```
+/// use itam_cmdb::{sample, ResourceId};
+///
+/// let mut estate = sample::estate();
+/// let vm = ResourceId::new(sample::PAYMENT_VM)?;
+/// let removed = estate.remove_asset(&vm)?;
+/// let entry = estate.removals().last().expect("the removal is logged");
+/// assert_eq!(entry.resource(), &vm);
+/// assert_eq!(entry.asset(), Some(&removed));
+/// assert_eq!(entry.after(), estate.journal().len() as u64);
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Removal {
+    sequence: u64,
+    after: u64,
+    record: RemovedRecord,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    claims: Vec<(Claim, ClaimStatus)>,
+}
+
+/// The record a [`Removal`] took out of its register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RemovedRecord {
+    /// An asset, removed from the asset register.
+    Asset(Box<Asset>),
+    /// A configuration item, removed from the CMDB (with its relationships).
+    Ci(Box<ConfigurationItem>),
+}
+
+impl RemovedRecord {
+    /// The record's id.
+    #[must_use]
+    pub fn id(&self) -> &ResourceId {
+        match self {
+            Self::Asset(asset) => asset.id(),
+            Self::Ci(ci) => ci.id(),
+        }
+    }
+
+    /// The view the record belonged to.
+    #[must_use]
+    pub fn view(&self) -> View {
+        match self {
+            Self::Asset(_) => View::Asset,
+            Self::Ci(_) => View::Ci,
+        }
+    }
+}
+
+impl Removal {
+    pub(crate) fn new(
+        sequence: u64,
+        after: u64,
+        record: RemovedRecord,
+        claims: Vec<(Claim, ClaimStatus)>,
+    ) -> Self {
+        Self {
+            sequence,
+            after,
+            record,
+            claims,
+        }
+    }
+
+    /// The entry's number in the removal log, from 1.
+    #[must_use]
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// How many journal entries were written before the removal: it came
+    /// after journal entry `after` (0: before any) and before the next.
+    #[must_use]
+    pub fn after(&self) -> u64 {
+        self.after
+    }
+
+    /// The removed record's id.
+    #[must_use]
+    pub fn resource(&self) -> &ResourceId {
+        self.record.id()
+    }
+
+    /// The view the record was removed from.
+    #[must_use]
+    pub fn view(&self) -> View {
+        self.record.view()
+    }
+
+    /// The removed record, as it was.
+    #[must_use]
+    pub fn record(&self) -> &RemovedRecord {
+        &self.record
+    }
+
+    /// The removed asset, when the removal was of an asset.
+    #[must_use]
+    pub fn asset(&self) -> Option<&Asset> {
+        match &self.record {
+            RemovedRecord::Asset(asset) => Some(asset),
+            RemovedRecord::Ci(_) => None,
+        }
+    }
+
+    /// The removed configuration item, when the removal was of one.
+    #[must_use]
+    pub fn ci(&self) -> Option<&ConfigurationItem> {
+        match &self.record {
+            RemovedRecord::Ci(ci) => Some(ci),
+            RemovedRecord::Asset(_) => None,
+        }
+    }
+
+    /// Every claim the record's fields had when it was removed, with what
+    /// became of it: by field, then in replay order.
+    #[must_use]
+    pub fn claims(&self) -> &[(Claim, ClaimStatus)] {
+        &self.claims
     }
 }
 
