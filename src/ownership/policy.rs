@@ -571,8 +571,8 @@ impl Rule {
     ///         .with_role("asset-governance", ["dana@example.com"])?
     ///         .with(
     ///             Rule::field(AssetField::CostCenter)
-    ///                 .sources(["finance"])
     ///                 .source(SourcePattern::role("asset-governance"))
+    ///                 .sources(["finance"])
     ///                 .exclusive(),
     ///         )?,
     /// );

@@ -11,4 +11,5 @@ mod ownership;
 mod registers;
 mod serde;
 mod story;
+mod trust;
 mod util;
