@@ -288,8 +288,15 @@ struct CmdbSnapshot {
     items: Items,
     #[serde(default)]
     relationships: Vec<Relationship>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_groups")]
     groups: indexmap::IndexMap<ResourceId, Quorum>,
+}
+
+/// The groups of a snapshot, refusing a group listed twice.
+fn unique_groups<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<indexmap::IndexMap<ResourceId, Quorum>, D::Error> {
+    crate::label::deserialize_unique_map(deserializer, "group", |_, _| Ok(()))
 }
 
 impl Cmdb {
@@ -320,11 +327,13 @@ impl Cmdb {
             }
         }
         for (group, quorum) in snapshot.groups {
-            let node = cmdb
-                .topology
-                .node(group.as_str())
-                .ok_or_else(|| Error::UnknownCi(group.clone()))?;
-            quorum.check(&group, cmdb.topology.member_count(node))?;
+            if !cmdb.contains(&group) {
+                return Err(Error::UnknownCi(group));
+            }
+            // Members may have left since the quorum was set (the write
+            // path allows it: the group is then down at the first failure),
+            // so only the quorum's own rules are checked here.
+            quorum.check(&group, u32::MAX)?;
             cmdb.set_quorum(group.as_str(), quorum);
         }
         Ok(cmdb)

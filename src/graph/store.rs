@@ -109,12 +109,6 @@ impl Topology {
             .map(|edge| self.relationship(edge.source(), *edge.weight(), edge.target()))
     }
 
-    /// The number of members of `group`.
-    pub(crate) fn member_count(&self, group: NodeIndex) -> u32 {
-        let members = self.members(group).count();
-        u32::try_from(members).unwrap_or(u32::MAX)
-    }
-
     /// The members of `group`, in edge order.
     pub(crate) fn members(&self, group: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
         let mut edges: Vec<_> = self

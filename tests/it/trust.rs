@@ -510,3 +510,28 @@ fn removing_and_inserting_again_in_one_batch_keeps_the_erased_claims() {
     assert_eq!(estate.removals()[1].ci().map(|c| c.id().as_str()), Some("a"));
     round_trip(&estate);
 }
+
+#[test]
+fn a_group_whose_members_left_still_loads_and_repeated_groups_are_refused() {
+    use itam_cmdb::Quorum;
+    let mut estate = Estate::new();
+    for r in ["pool", "m1", "m2"] {
+        estate.insert_ci(ci(r)).unwrap();
+    }
+    estate
+        .define_group(&id("pool"), Quorum::AtLeast(2), [id("m1"), id("m2")])
+        .unwrap();
+    estate.remove_ci(&id("m2")).unwrap();
+    assert_eq!(estate.cmdb().quorum("pool"), Some(Quorum::AtLeast(2)));
+    round_trip(&estate);
+
+    let text = serde_json::to_string(&estate).unwrap().replace(
+        r#""groups":{"pool":{"at_least":2}}"#,
+        r#""groups":{"pool":{"at_least":2},"pool":{"at_least":1}}"#,
+    );
+    let err = serde_json::from_str::<Estate>(&text).unwrap_err();
+    assert!(
+        err.to_string().contains("duplicate group `pool` in snapshot"),
+        "{err}\n{text}"
+    );
+}
