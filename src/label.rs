@@ -506,43 +506,67 @@ impl<'de> Deserialize<'de> for Attributes {
     }
 }
 
-/// Deserialises a map into an `IndexMap`, refusing a repeated key (which a
-/// plain `IndexMap` would silently overwrite) and running `check` on every
-/// entry.
-pub(crate) fn deserialize_unique_map<'de, D, K, V, S>(
+/// A map that [`deserialize_unique_map`] fills: an `IndexMap`, or a
+/// [`Register`](crate::register::Register) of records.
+pub(crate) trait UniqueMap<K, V> {
+    /// An empty map with room for `capacity` entries.
+    fn with_capacity(capacity: usize) -> Self;
+    /// Whether `key` is in the map.
+    fn contains_key(&self, key: &K) -> bool;
+    /// Adds an entry whose key is not in the map, last.
+    fn insert(&mut self, key: K, value: V);
+}
+
+impl<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher + Default> UniqueMap<K, V>
+    for IndexMap<K, V, S>
+{
+    fn with_capacity(capacity: usize) -> Self {
+        IndexMap::with_capacity_and_hasher(capacity, S::default())
+    }
+
+    fn contains_key(&self, key: &K) -> bool {
+        IndexMap::contains_key(self, key)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        IndexMap::insert(self, key, value);
+    }
+}
+
+/// Deserialises a map into `M` (an `IndexMap` or a register), refusing a
+/// repeated key (which a plain `IndexMap` would silently overwrite) and
+/// running `check` on every entry.
+pub(crate) fn deserialize_unique_map<'de, D, K, V, M>(
     deserializer: D,
     what: &'static str,
     check: fn(&K, &V) -> Result<(), Error>,
-) -> Result<IndexMap<K, V, S>, D::Error>
+) -> Result<M, D::Error>
 where
     D: Deserializer<'de>,
-    S: std::hash::BuildHasher + Default,
-    K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
+    K: Deserialize<'de> + fmt::Display,
     V: Deserialize<'de>,
+    M: UniqueMap<K, V>,
 {
-    struct UniqueMap<K, V, S> {
+    struct Unique<K, V, M> {
         what: &'static str,
         check: fn(&K, &V) -> Result<(), Error>,
-        hasher: std::marker::PhantomData<S>,
+        map: std::marker::PhantomData<M>,
     }
 
-    impl<'de, K, V, S> Visitor<'de> for UniqueMap<K, V, S>
+    impl<'de, K, V, M> Visitor<'de> for Unique<K, V, M>
     where
-        S: std::hash::BuildHasher + Default,
-        K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
+        K: Deserialize<'de> + fmt::Display,
         V: Deserialize<'de>,
+        M: UniqueMap<K, V>,
     {
-        type Value = IndexMap<K, V, S>;
+        type Value = M;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(f, "a map of {} records", self.what)
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-            let mut map = IndexMap::with_capacity_and_hasher(
-                access.size_hint().unwrap_or(0).min(4096),
-                S::default(),
-            );
+            let mut map = M::with_capacity(access.size_hint().unwrap_or(0).min(4096));
             while let Some((key, value)) = access.next_entry::<K, V>()? {
                 (self.check)(&key, &value).map_err(serde::de::Error::custom)?;
                 if map.contains_key(&key) {
@@ -557,10 +581,10 @@ where
         }
     }
 
-    deserializer.deserialize_map(UniqueMap {
+    deserializer.deserialize_map(Unique {
         what,
         check,
-        hasher: std::marker::PhantomData,
+        map: std::marker::PhantomData,
     })
 }
 
