@@ -217,6 +217,23 @@ pub enum Error {
         /// The state it was to move to.
         to: crate::Lifecycle,
     },
+    // ---- text that prints as it is stored (issue 11) ----
+    /// A label (a name, an owner, a region, an attribute key, a custom
+    /// name) holds a hidden character: a bidirectional control, a line or
+    /// paragraph separator or an invisible format character; see
+    /// [`Text`](crate::Text#hidden-characters).
+    #[error("invalid {what} {value:?}: hidden character {} at byte {index}", crate::text::code_point(*character))]
+    HiddenCharacter {
+        /// What kind of label it is.
+        what: &'static str,
+        /// The rejected text (shortened to its first 64 characters; the
+        /// message escapes the hidden character).
+        value: String,
+        /// The first hidden character.
+        character: char,
+        /// Its byte offset in the label.
+        index: usize,
+    },
 }
 
 /// The rule a [`ResourceId`] broke; see [`Error::InvalidResourceId`].
@@ -241,6 +258,16 @@ pub enum IdRule {
     /// The id starts or ends with whitespace.
     #[error("leading or trailing whitespace")]
     SurroundingWhitespace,
+    /// The id holds a hidden character: a bidirectional control, a line or
+    /// paragraph separator or an invisible format character; see
+    /// [`Text`](crate::Text#hidden-characters).
+    #[error("hidden character {} at byte {index}", crate::text::code_point(*character))]
+    HiddenCharacter {
+        /// The byte offset of the first hidden character.
+        index: usize,
+        /// The character.
+        character: char,
+    },
 }
 
 /// Formats a batch's problems as `#3: unknown asset `x`; #7: ...`.
