@@ -234,6 +234,16 @@ pub enum Error {
         /// Its byte offset in the label.
         index: usize,
     },
+    /// A custom relationship kind's name reads as a built-in kind's name
+    /// or as its inverse (`"Depends_On"`, `"used by"`), so a path using it
+    /// would read as the built-in kind whatever its propagation.
+    #[error("custom relationship kind {name:?} reads as the built-in kind `{built_in}`")]
+    ReservedKindName {
+        /// The refused name (shortened to its first 64 characters).
+        name: String,
+        /// The name of the built-in kind it reads as.
+        built_in: &'static str,
+    },
 }
 
 /// The rule a [`ResourceId`] broke; see [`Error::InvalidResourceId`].

@@ -10,5 +10,6 @@ mod money;
 mod ownership;
 mod registers;
 mod serde;
+mod spoof;
 mod story;
 mod util;
