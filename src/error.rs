@@ -227,6 +227,33 @@ pub enum Error {
         /// The state it was to move to.
         to: crate::Lifecycle,
     },
+    // ---- text that prints as it is stored (issue 11) ----
+    /// A label (a name, an owner, a region, an attribute key, a custom
+    /// name) holds a hidden character: a bidirectional control, a line or
+    /// paragraph separator or an invisible format character; see
+    /// [`Text`](crate::Text#hidden-characters).
+    #[error("invalid {what} {value:?}: hidden character {} at byte {index}", crate::text::code_point(*character))]
+    HiddenCharacter {
+        /// What kind of label it is.
+        what: &'static str,
+        /// The rejected text (shortened to its first 64 characters; the
+        /// message escapes the hidden character).
+        value: String,
+        /// The first hidden character.
+        character: char,
+        /// Its byte offset in the label.
+        index: usize,
+    },
+    /// A custom relationship kind's name reads as a built-in kind's name
+    /// or as its inverse (`"Depends_On"`, `"used by"`), so a path using it
+    /// would read as the built-in kind whatever its propagation.
+    #[error("custom relationship kind {name:?} reads as the built-in kind `{built_in}`")]
+    ReservedKindName {
+        /// The refused name (shortened to its first 64 characters).
+        name: String,
+        /// The name of the built-in kind it reads as.
+        built_in: &'static str,
+    },
 }
 
 /// The rule a [`ResourceId`] broke; see [`Error::InvalidResourceId`].
@@ -251,6 +278,16 @@ pub enum IdRule {
     /// The id starts or ends with whitespace.
     #[error("leading or trailing whitespace")]
     SurroundingWhitespace,
+    /// The id holds a hidden character: a bidirectional control, a line or
+    /// paragraph separator or an invisible format character; see
+    /// [`Text`](crate::Text#hidden-characters).
+    #[error("hidden character {} at byte {index}", crate::text::code_point(*character))]
+    HiddenCharacter {
+        /// The byte offset of the first hidden character.
+        index: usize,
+        /// The character.
+        character: char,
+    },
 }
 
 /// Formats a batch's problems as `#3: unknown asset `x`; #7: ...`.

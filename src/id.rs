@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, IdRule, excerpt};
+use crate::text::first_forbidden;
 
 /// The identifier of one resource: a cloud instance id, an ARN, a serial
 /// number, a licence key.
@@ -23,6 +24,10 @@ use crate::error::{Error, IdRule, excerpt};
 /// * it is not empty;
 /// * it is at most [`ResourceId::MAX_LEN`] (256) bytes of UTF-8;
 /// * it contains no control character (`\n`, `\t`, NUL, ...);
+/// * it contains no hidden character: no bidirectional control (U+202E),
+///   no line or paragraph separator (U+2028), no invisible format
+///   character (U+200B, U+FEFF); the list is on
+///   [`Text`](crate::Text#hidden-characters);
 /// * it neither starts nor ends with whitespace.
 ///
 /// Anything else is accepted as is: ids are case-sensitive and are never
@@ -49,6 +54,7 @@ use crate::error::{Error, IdRule, excerpt};
 ///
 /// assert!(ResourceId::new("").is_err());
 /// assert!(ResourceId::new("i-0abc\n").is_err());
+/// assert!(ResourceId::new("i-0abc\u{202e}").is_err());
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -86,8 +92,12 @@ fn check(id: &str) -> Result<(), IdRule> {
     if id.len() > ResourceId::MAX_LEN {
         return Err(IdRule::TooLong { len: id.len() });
     }
-    if let Some((index, _)) = id.char_indices().find(|(_, c)| c.is_control()) {
-        return Err(IdRule::ControlCharacter { index });
+    if let Some((index, character)) = first_forbidden(id) {
+        return Err(if character.is_control() {
+            IdRule::ControlCharacter { index }
+        } else {
+            IdRule::HiddenCharacter { index, character }
+        });
     }
     if id.starts_with(char::is_whitespace) || id.ends_with(char::is_whitespace) {
         return Err(IdRule::SurroundingWhitespace);
@@ -191,6 +201,45 @@ mod tests {
         assert_eq!(rule("ab\u{7f}"), IdRule::ControlCharacter { index: 2 });
         assert_eq!(rule(" a"), IdRule::SurroundingWhitespace);
         assert_eq!(rule("a\u{a0}"), IdRule::SurroundingWhitespace);
+        assert_eq!(
+            rule("vm-1\u{202e}lanif"),
+            IdRule::HiddenCharacter {
+                index: 4,
+                character: '\u{202e}'
+            }
+        );
+    }
+
+    #[test]
+    fn hidden_characters_are_refused_and_named() {
+        for (id, index, character) in [
+            ("a\u{2028}b", 1, '\u{2028}'),
+            ("a\u{2029}", 1, '\u{2029}'),
+            ("\u{feff}vm", 0, '\u{feff}'),
+            ("db\u{200b}-1", 2, '\u{200b}'),
+            ("é\u{2066}x", 2, '\u{2066}'),
+        ] {
+            assert_eq!(
+                rule(id),
+                IdRule::HiddenCharacter { index, character },
+                "{id:?}"
+            );
+        }
+        let err = ResourceId::new("vm-1\u{202e}lanif").unwrap_err();
+        // The message names the code point and escapes the character.
+        assert_eq!(
+            err.to_string(),
+            r#"invalid resource id "vm-1\u{202e}lanif": hidden character U+202E at byte 4"#
+        );
+        // The first forbidden character is named, control or hidden.
+        assert_eq!(
+            rule("a\u{200d}\n"),
+            IdRule::HiddenCharacter {
+                index: 1,
+                character: '\u{200d}'
+            }
+        );
+        assert_eq!(rule("a\n\u{200d}"), IdRule::ControlCharacter { index: 1 });
     }
 
     #[test]

@@ -10,24 +10,36 @@ use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::{Error, excerpt};
+use crate::text::{code_point, first_forbidden};
 use crate::{ResourceId, Text};
 
-/// Checks the rules every free-text label obeys: not empty, at most `max`
-/// bytes, no control characters, no leading or trailing whitespace.
+/// Checks the rules every label obeys: not empty, at most `max` bytes, no
+/// control character, no hidden character (see
+/// [`Text`](crate::Text#hidden-characters)), no leading or trailing
+/// whitespace.
 pub(crate) fn check_label(what: &'static str, text: &str, max: usize) -> Result<(), Error> {
     let reason = if text.is_empty() {
         Some("must not be empty")
     } else if text.len() > max {
         Some("too long")
-    } else if text.bytes().any(|b| b.is_ascii_control())
-        // The C1 controls need decoding; ASCII text (the usual) skips it.
-        || (!text.is_ascii() && text.chars().any(char::is_control))
-    {
-        Some("must not contain control characters")
-    } else if text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace) {
-        Some("must not start or end with whitespace")
     } else {
-        None
+        match first_forbidden(text) {
+            Some((_, c)) if c.is_control() => Some("must not contain control characters"),
+            Some((index, character)) => {
+                return Err(Error::HiddenCharacter {
+                    what,
+                    value: excerpt(text),
+                    character,
+                    index,
+                });
+            }
+            None if text.starts_with(char::is_whitespace)
+                || text.ends_with(char::is_whitespace) =>
+            {
+                Some("must not start or end with whitespace")
+            }
+            None => None,
+        }
     };
     match reason {
         None => Ok(()),
@@ -54,6 +66,15 @@ pub(crate) fn check_field_label(
 pub(crate) fn label_reason(error: &Error) -> String {
     match error {
         Error::InvalidLabel { value, reason, .. } => format!("{value:?} {reason}"),
+        Error::HiddenCharacter {
+            value,
+            character,
+            index,
+            ..
+        } => format!(
+            "{value:?} contains hidden character {} at byte {index}",
+            code_point(*character)
+        ),
         other => other.to_string(),
     }
 }
@@ -105,7 +126,9 @@ macro_rules! named_enum {
             /// # Errors
             ///
             /// [`Error::InvalidLabel`](crate::Error::InvalidLabel) if `name` is
-            /// not a valid label or reads as a built-in name.
+            /// not a valid label or reads as a built-in name;
+            /// [`Error::HiddenCharacter`](crate::Error::HiddenCharacter) if it
+            /// holds a hidden character.
             pub fn custom(name: &str) -> Result<Self, $crate::Error> {
                 if Self::built_in(name).is_some() {
                     return Err($crate::Error::InvalidLabel {
@@ -174,7 +197,8 @@ pub(crate) use named_enum;
 /// [`AssetKind`](crate::AssetKind), [`CiClass`](crate::CiClass) and
 /// [`Environment`](crate::Environment).
 ///
-/// At most 128 bytes, not empty, no control characters, no leading or
+/// At most 128 bytes, not empty, no control characters, no
+/// [hidden characters](crate::Text#hidden-characters), no leading or
 /// trailing whitespace.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CustomName(Box<str>);
@@ -207,7 +231,8 @@ impl fmt::Display for CustomName {
 /// The key of a custom attribute on an asset or a configuration item
 /// (`"os"`, `"cores"`, `"sku"`).
 ///
-/// At most 128 bytes, not empty, no control characters, no leading or
+/// At most 128 bytes, not empty, no control characters, no
+/// [hidden characters](crate::Text#hidden-characters), no leading or
 /// trailing whitespace. Keys are case-sensitive. Cheap to clone (shared).
 ///
 /// # Example
@@ -228,7 +253,8 @@ impl AttributeKey {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidLabel`] if `key` breaks a rule.
+    /// [`Error::InvalidLabel`] if `key` breaks a rule;
+    /// [`Error::HiddenCharacter`] if it holds a hidden character.
     pub fn new(key: &str) -> Result<Self, Error> {
         check_label("attribute key", key, MAX_KEY)?;
         Ok(Self(key.into()))
@@ -275,6 +301,10 @@ impl<'de> Deserialize<'de> for AttributeKey {
 }
 
 /// The typed value of a custom attribute.
+///
+/// A text value is free text: it may hold any character. `Display` writes
+/// it with control and [hidden characters](crate::Text#hidden-characters)
+/// escaped (`\u{202e}`), so a report prints what is stored.
 ///
 /// Serialised externally tagged, so the type survives a round trip:
 /// `{"text": "Ubuntu 24.04"}`, `{"integer": 16}`, `{"decimal": "2.5"}`,
@@ -331,7 +361,7 @@ impl AttributeValue {
 impl fmt::Display for AttributeValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Text(text) => f.pad(text),
+            Self::Text(text) => crate::text::write_escaped(text, f),
             Self::Integer(n) => write!(f, "{n}"),
             Self::Decimal(d) => write!(f, "{d}"),
             Self::Flag(b) => write!(f, "{b}"),
@@ -506,43 +536,67 @@ impl<'de> Deserialize<'de> for Attributes {
     }
 }
 
-/// Deserialises a map into an `IndexMap`, refusing a repeated key (which a
-/// plain `IndexMap` would silently overwrite) and running `check` on every
-/// entry.
-pub(crate) fn deserialize_unique_map<'de, D, K, V, S>(
+/// A map that [`deserialize_unique_map`] fills: an `IndexMap`, or a
+/// [`Register`](crate::register::Register) of records.
+pub(crate) trait UniqueMap<K, V> {
+    /// An empty map with room for `capacity` entries.
+    fn with_capacity(capacity: usize) -> Self;
+    /// Whether `key` is in the map.
+    fn contains_key(&self, key: &K) -> bool;
+    /// Adds an entry whose key is not in the map, last.
+    fn insert(&mut self, key: K, value: V);
+}
+
+impl<K: std::hash::Hash + Eq, V, S: std::hash::BuildHasher + Default> UniqueMap<K, V>
+    for IndexMap<K, V, S>
+{
+    fn with_capacity(capacity: usize) -> Self {
+        IndexMap::with_capacity_and_hasher(capacity, S::default())
+    }
+
+    fn contains_key(&self, key: &K) -> bool {
+        IndexMap::contains_key(self, key)
+    }
+
+    fn insert(&mut self, key: K, value: V) {
+        IndexMap::insert(self, key, value);
+    }
+}
+
+/// Deserialises a map into `M` (an `IndexMap` or a register), refusing a
+/// repeated key (which a plain `IndexMap` would silently overwrite) and
+/// running `check` on every entry.
+pub(crate) fn deserialize_unique_map<'de, D, K, V, M>(
     deserializer: D,
     what: &'static str,
     check: fn(&K, &V) -> Result<(), Error>,
-) -> Result<IndexMap<K, V, S>, D::Error>
+) -> Result<M, D::Error>
 where
     D: Deserializer<'de>,
-    S: std::hash::BuildHasher + Default,
-    K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
+    K: Deserialize<'de> + fmt::Display,
     V: Deserialize<'de>,
+    M: UniqueMap<K, V>,
 {
-    struct UniqueMap<K, V, S> {
+    struct Unique<K, V, M> {
         what: &'static str,
         check: fn(&K, &V) -> Result<(), Error>,
-        hasher: std::marker::PhantomData<S>,
+        map: std::marker::PhantomData<M>,
     }
 
-    impl<'de, K, V, S> Visitor<'de> for UniqueMap<K, V, S>
+    impl<'de, K, V, M> Visitor<'de> for Unique<K, V, M>
     where
-        S: std::hash::BuildHasher + Default,
-        K: Deserialize<'de> + std::hash::Hash + Eq + fmt::Display,
+        K: Deserialize<'de> + fmt::Display,
         V: Deserialize<'de>,
+        M: UniqueMap<K, V>,
     {
-        type Value = IndexMap<K, V, S>;
+        type Value = M;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write!(f, "a map of {} records", self.what)
         }
 
         fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-            let mut map = IndexMap::with_capacity_and_hasher(
-                access.size_hint().unwrap_or(0).min(4096),
-                S::default(),
-            );
+            let mut map = M::with_capacity(access.size_hint().unwrap_or(0).min(4096));
             while let Some((key, value)) = access.next_entry::<K, V>()? {
                 (self.check)(&key, &value).map_err(serde::de::Error::custom)?;
                 if map.contains_key(&key) {
@@ -557,10 +611,10 @@ where
         }
     }
 
-    deserializer.deserialize_map(UniqueMap {
+    deserializer.deserialize_map(Unique {
         what,
         check,
-        hasher: std::marker::PhantomData,
+        map: std::marker::PhantomData,
     })
 }
 
@@ -586,6 +640,62 @@ mod tests {
         }
         let err = check_label("owner", &"x".repeat(2000), MAX_TEXT).unwrap_err();
         assert!(err.to_string().starts_with("invalid owner \"xxx"), "{err}");
+    }
+
+    #[test]
+    fn labels_refuse_hidden_characters_naming_them() {
+        let hidden = |text: &str| match check_label("owner", text, MAX_TEXT) {
+            Err(Error::HiddenCharacter {
+                what,
+                value,
+                character,
+                index,
+            }) => {
+                assert_eq!((what, value.as_str()), ("owner", text));
+                (character, index)
+            }
+            other => panic!("{text:?} gave {other:?}"),
+        };
+        assert_eq!(hidden("team\u{202e}lanif"), ('\u{202e}', 4));
+        assert_eq!(hidden("a\u{2028}b"), ('\u{2028}', 1));
+        assert_eq!(hidden("Zürich\u{200d}"), ('\u{200d}', 7));
+        assert_eq!(hidden("\u{feff}x"), ('\u{feff}', 0));
+        // A trailing separator is named as such, not as whitespace.
+        assert_eq!(hidden("x\u{2029}"), ('\u{2029}', 1));
+        let err = check_label("owner", "team\u{202e}lanif", MAX_TEXT).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"invalid owner "team\u{202e}lanif": hidden character U+202E at byte 4"#
+        );
+        // Inside a record's field, the reason still names the code point.
+        let id = ResourceId::new("vm-1").unwrap();
+        let err = check_field_label(&id, "owner", "a\u{200b}b", MAX_TEXT).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"invalid owner of `vm-1`: "a\u{200b}b" contains hidden character U+200B at byte 1"#
+        );
+        for key in ["os\u{200b}", "o\u{2066}s"] {
+            assert!(matches!(
+                AttributeKey::new(key),
+                Err(Error::HiddenCharacter { .. })
+            ));
+        }
+        assert!(matches!(
+            CustomName::new("class", "vm\u{fe0f}"),
+            Err(Error::HiddenCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn text_attribute_values_keep_every_character_and_print_escaped() {
+        let value = AttributeValue::from("Ubuntu\u{202e}40.42\n");
+        assert_eq!(value.as_text(), Some("Ubuntu\u{202e}40.42\n"));
+        assert_eq!(value.to_string(), r"Ubuntu\u{202e}40.42\u{a}");
+        assert_eq!(
+            AttributeValue::from("Ubuntu 24.04").to_string(),
+            "Ubuntu 24.04"
+        );
+        assert_eq!(format!("{:>4}", AttributeValue::from("ab")), "  ab");
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub use self::item::{
     OperationalStatus, Region,
 };
 use crate::graph::{Index, Quorum, RelationKind, Relationship, Topology};
-use crate::register::{Record, Register};
+use crate::register::{self, Record, Register};
 use crate::{Error, ResourceId};
 
 impl Record for ConfigurationItem {
@@ -32,7 +32,18 @@ impl Record for ConfigurationItem {
 /// # Order
 ///
 /// Iteration follows insertion order. Removing an item keeps the order of
-/// the others (and costs O(n)).
+/// the others; an item inserted again after its removal comes last.
+///
+/// # Complexity
+///
+/// In n items: [`get`](Self::get), [`contains`](Self::contains),
+/// [`len`](Self::len) and [`is_empty`](Self::is_empty) are O(1); a walk of
+/// [`iter`](Self::iter) is O(n). Inserting
+/// ([`Estate::insert_ci`](crate::Estate::insert_ci)) is O(1) amortised;
+/// removing ([`Estate::remove_ci`](crate::Estate::remove_ci)) is O(1)
+/// amortised in the register (a removed item leaves a hole that iteration
+/// skips, closed in one O(n) pass once the holes outnumber the items), plus
+/// the removal of the item's node and relationships from the graph.
 ///
 /// # Relationships
 ///
@@ -73,30 +84,50 @@ impl Eq for Cmdb {}
 
 impl Cmdb {
     /// The configuration item with this id.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&ConfigurationItem> {
         self.items.get(id.as_ref())
     }
 
     /// Whether an item with this id is recorded.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn contains<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
         self.items.contains(id.as_ref())
     }
 
     /// The number of items.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
     /// Whether the CMDB is empty.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.items.len() == 0
     }
 
     /// Every item, in insertion order.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) to make, O(n) to walk in n items; each step is O(1) amortised.
     #[must_use]
     pub fn iter(&self) -> ConfigurationItems<'_> {
         ConfigurationItems(self.items.values())
@@ -229,7 +260,7 @@ impl<'a> IntoIterator for &'a Cmdb {
 
 /// The items of a [`Cmdb`], in insertion order; made by [`Cmdb::iter`].
 #[derive(Debug, Clone)]
-pub struct ConfigurationItems<'a>(indexmap::map::Values<'a, ResourceId, ConfigurationItem>);
+pub struct ConfigurationItems<'a>(register::Values<'a, ConfigurationItem>);
 
 impl<'a> Iterator for ConfigurationItems<'a> {
     type Item = &'a ConfigurationItem;
@@ -304,8 +335,8 @@ impl Cmdb {
     /// write path checks.
     fn from_snapshot(snapshot: CmdbSnapshot) -> Result<Self, Error> {
         let mut cmdb = Self::default();
-        for item in snapshot.items.0.values() {
-            cmdb.insert_new(item.clone());
+        for item in snapshot.items.0.into_values() {
+            cmdb.insert_new(item);
         }
         for relationship in &snapshot.relationships {
             let (source, kind, target) = (

@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::label::{CustomName, MAX_KEY, check_label};
+use crate::error::excerpt;
+use crate::label::CustomName;
 use crate::{Error, ResourceId};
 
 /// Which way failure travels along a relationship `a -[kind]-> b`.
@@ -153,11 +154,62 @@ impl TryFrom<CustomKindRecord> for CustomKind {
     type Error = Error;
 
     fn try_from(record: CustomKindRecord) -> Result<Self, Error> {
-        Ok(Self {
-            name: CustomName::new("relationship kind", &record.name)?,
-            propagation: record.propagation,
-        })
+        Self::new(&record.name, record.propagation)
     }
+}
+
+/// The names a custom kind may not take, as [`reading`] gives them, each
+/// with the built-in kind it reads as: every built-in kind's name (its serde
+/// name reads the same) and the inverse descriptors of the domain's
+/// vocabulary and of `ServiceNow`'s relationship types (`"Depends
+/// on::Used by"`, `"Runs on::Runs"`, `"Hosted on::Hosts"`, `"Members::Member
+/// of"`, ...).
+const RESERVED: &[(&str, &str)] = &[
+    ("dependson", "depends on"),
+    ("usedby", "depends on"),
+    ("runson", "runs on"),
+    ("runs", "runs on"),
+    ("hostedon", "hosted on"),
+    ("hosts", "hosted on"),
+    ("virtualizedby", "virtualized by"),
+    ("virtualisedby", "virtualized by"),
+    ("virtualizes", "virtualized by"),
+    ("virtualises", "virtualized by"),
+    ("poweredby", "powered by"),
+    ("powers", "powered by"),
+    ("uses", "uses"),
+    ("composedof", "composed of"),
+    ("contains", "contains"),
+    ("containedby", "contains"),
+    ("memberof", "member of"),
+    ("hasmember", "member of"),
+    ("hasmembers", "member of"),
+    ("members", "member of"),
+    ("connectsto", "connects to"),
+    ("connectedby", "connects to"),
+    ("manages", "manages"),
+    ("managedby", "manages"),
+    ("owns", "owns"),
+    ("ownedby", "owns"),
+];
+
+/// How a kind's name reads, whatever its spelling: ASCII lowercase, without
+/// `-`, `_` or whitespace (`"Depends_On"` and `"depends-on"` read
+/// `"dependson"`).
+fn reading(name: &str) -> String {
+    name.chars()
+        .filter(|&c| !matches!(c, '-' | '_') && !c.is_whitespace())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// The built-in kind `name` reads as, if any.
+fn reserved(name: &str) -> Option<&'static str> {
+    let reading = reading(name);
+    RESERVED
+        .iter()
+        .find(|(reserved, _)| *reserved == reading)
+        .map(|&(_, built_in)| built_in)
 }
 
 impl From<CustomKind> for CustomKindRecord {
@@ -170,6 +222,18 @@ impl From<CustomKind> for CustomKindRecord {
 }
 
 impl CustomKind {
+    /// Checks `name` as [`RelationKind::custom`] documents.
+    fn new(name: &str, propagation: Propagation) -> Result<Self, Error> {
+        let name = CustomName::new("relationship kind", name)?;
+        if let Some(built_in) = reserved(name.as_str()) {
+            return Err(Error::ReservedKindName {
+                name: excerpt(name.as_str()),
+                built_in,
+            });
+        }
+        Ok(Self { name, propagation })
+    }
+
     /// The kind's name.
     #[must_use]
     pub fn name(&self) -> &str {
@@ -186,16 +250,33 @@ impl CustomKind {
 impl RelationKind {
     /// A site-specific kind.
     ///
+    /// Its name must not read as a built-in kind's name or as the inverse
+    /// of one, in any case and with `_`, `-` or spaces between the words
+    /// or none: `"Depends On"`, `"depends_on"`, `"DEPENDS-ON"`, `"used by"`,
+    /// `"runs"`, `"hosts"`, `"contained by"`, `"has member"`, `"owned by"`
+    /// are all refused, because a path through such a kind would read as
+    /// the built-in kind whatever its propagation says. Deserialising a
+    /// custom kind applies the same rules.
+    ///
     /// # Errors
     ///
     /// [`Error::InvalidLabel`] if `name` is empty, longer than 128 bytes, has
-    /// control characters or surrounding whitespace.
+    /// control characters or surrounding whitespace;
+    /// [`Error::HiddenCharacter`] if it holds a
+    /// [hidden character](crate::Text#hidden-characters);
+    /// [`Error::ReservedKindName`] if it reads as a built-in kind.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use itam_cmdb::{Error, Propagation, RelationKind};
+    ///
+    /// assert!(RelationKind::custom("replicates to", Propagation::SourceToTarget).is_ok());
+    /// let err = RelationKind::custom("Depends_On", Propagation::SourceToTarget).unwrap_err();
+    /// assert!(matches!(err, Error::ReservedKindName { built_in: "depends on", .. }));
+    /// ```
     pub fn custom(name: &str, propagation: Propagation) -> Result<Self, Error> {
-        check_label("relationship kind", name, MAX_KEY)?;
-        Ok(Self::Custom(CustomKind {
-            name: CustomName::new("relationship kind", name)?,
-            propagation,
-        }))
+        CustomKind::new(name, propagation).map(Self::Custom)
     }
 
     /// Which way failure travels along a relationship of this kind.
@@ -428,6 +509,117 @@ mod tests {
         );
         let bad = r#"{"custom":{"name":"","propagation":"both"}}"#;
         assert!(serde_json::from_str::<RelationKind>(bad).is_err());
+    }
+
+    #[test]
+    fn custom_kinds_cannot_read_as_built_in_ones() {
+        let built_in = [
+            RelationKind::DependsOn,
+            RelationKind::RunsOn,
+            RelationKind::HostedOn,
+            RelationKind::VirtualizedBy,
+            RelationKind::PoweredBy,
+            RelationKind::Uses,
+            RelationKind::ComposedOf,
+            RelationKind::Contains,
+            RelationKind::MemberOf,
+            RelationKind::ConnectsTo(Propagation::Both),
+            RelationKind::Manages,
+            RelationKind::Owns,
+        ];
+        let refused = |name: &str| match RelationKind::custom(name, Propagation::SourceToTarget) {
+            Err(Error::ReservedKindName {
+                name: given,
+                built_in,
+            }) => {
+                assert_eq!(given, name);
+                built_in
+            }
+            other => panic!("{name:?} gave {other:?}"),
+        };
+        for kind in &built_in {
+            let name = kind.name();
+            // Its name, its serde name and the spellings that read the same.
+            let serde_name = serde_json::to_value(kind).unwrap();
+            let serde_name = serde_name.as_str().map_or_else(
+                || {
+                    serde_name
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .next()
+                        .unwrap()
+                        .clone()
+                },
+                str::to_owned,
+            );
+            for spelling in [
+                name.to_owned(),
+                serde_name,
+                name.to_uppercase(),
+                name.replace(' ', "_"),
+                name.replace(' ', "-").to_uppercase(),
+                name.replace(' ', "  "),
+                name.replace(' ', ""),
+            ] {
+                assert_eq!(refused(&spelling), name, "{spelling:?}");
+            }
+        }
+        for (inverse, built_in) in [
+            ("used by", "depends on"),
+            ("Used_By", "depends on"),
+            ("runs", "runs on"),
+            ("hosts", "hosted on"),
+            ("contained by", "contains"),
+            ("has member", "member of"),
+            ("Members", "member of"),
+            ("powers", "powered by"),
+            ("virtualizes", "virtualized by"),
+            ("connected-by", "connects to"),
+            ("managed by", "manages"),
+            ("owned by", "owns"),
+        ] {
+            assert_eq!(refused(inverse), built_in, "{inverse:?}");
+        }
+        let err = RelationKind::custom("Depends On", Propagation::SourceToTarget).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            r#"custom relationship kind "Depends On" reads as the built-in kind `depends on`"#
+        );
+        // Names that merely contain a built-in name are the site's own.
+        for fine in [
+            "replicates to",
+            "depends on power",
+            "backs up",
+            "user of",
+            "run on",
+        ] {
+            assert!(
+                RelationKind::custom(fine, Propagation::Both).is_ok(),
+                "{fine:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn snapshots_cannot_smuggle_a_reserved_or_hidden_kind_name() {
+        for (json, expected) in [
+            (
+                r#"{"custom":{"name":"Depends_On","propagation":"source_to_target"}}"#,
+                "reads as the built-in kind `depends on`",
+            ),
+            (
+                r#"{"custom":{"name":"used by","propagation":"target_to_source"}}"#,
+                "reads as the built-in kind `depends on`",
+            ),
+            (
+                r#"{"custom":{"name":"feeds\u202e","propagation":"both"}}"#,
+                "hidden character U+202E at byte 5",
+            ),
+        ] {
+            let err = serde_json::from_str::<RelationKind>(json).unwrap_err();
+            assert!(err.to_string().contains(expected), "{json}: {err}");
+        }
     }
 
     #[test]

@@ -26,10 +26,28 @@ fn control_char() -> impl Strategy<Value = String> {
     proptest::string::string_regex(r"\p{Cc}").expect("a valid regex")
 }
 
-/// A single character: whitespace that is not a control character, so that
-/// adding it breaks only the whitespace rule.
+/// A single character: whitespace that is neither a control character nor
+/// a line or paragraph separator, so that adding it breaks only the
+/// whitespace rule.
 fn whitespace_char() -> impl Strategy<Value = String> {
-    proptest::string::string_regex(r"[\s&&[^\p{Cc}]]").expect("a valid regex")
+    proptest::string::string_regex(r"[\s&&[^\p{Cc}\p{Zl}\p{Zp}]]").expect("a valid regex")
+}
+
+/// A single hidden character, as documented on `Text`: default ignorable,
+/// a line or paragraph separator, or an interlinear annotation control.
+fn hidden_char() -> impl Strategy<Value = char> {
+    prop_oneof![
+        3 => proptest::sample::select(vec![
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{2028}', '\u{2029}',
+            '\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}',
+        ]),
+        1 => proptest::string::string_regex(
+            r"[\p{Default_Ignorable_Code_Point}\u{2028}\u{2029}\u{FFF9}-\u{FFFB}]"
+        )
+        .expect("a valid regex")
+        .prop_map(|text| text.chars().next().expect("one character")),
+    ]
 }
 
 /// Validates `text` both ways (constructor and deserialiser), requires both
@@ -127,6 +145,49 @@ proptest! {
     }
 
     #[test]
+    fn ids_with_a_hidden_character_are_refused(
+        prefix in valid_text(24),
+        hidden in hidden_char(),
+        suffix in valid_text(24),
+        place in 0..3_u8,
+    ) {
+        // Inside, first or last: a hidden character is named wherever it is,
+        // even where it is also whitespace (U+2028 at the end).
+        let (text, index) = match place {
+            0 => (format!("{prefix}{hidden}{suffix}"), prefix.len()),
+            1 => (format!("{hidden}{suffix}"), 0),
+            _ => (format!("{prefix}{hidden}"), prefix.len()),
+        };
+        prop_assert_eq!(
+            rule_broken_by(&text)?,
+            IdRule::HiddenCharacter { index, character: hidden }
+        );
+    }
+
+    #[test]
+    fn the_first_control_or_hidden_character_is_named(
+        prefix in valid_text(24),
+        hidden in hidden_char(),
+        middle in valid_text(8),
+        control in control_char(),
+        hidden_first in any::<bool>(),
+    ) {
+        let rule = if hidden_first {
+            let text = format!("{prefix}{hidden}{middle}{control}");
+            rule_broken_by(&text)?
+        } else {
+            let text = format!("{prefix}{control}{middle}{hidden}");
+            rule_broken_by(&text)?
+        };
+        let expected = if hidden_first {
+            IdRule::HiddenCharacter { index: prefix.len(), character: hidden }
+        } else {
+            IdRule::ControlCharacter { index: prefix.len() }
+        };
+        prop_assert_eq!(rule, expected);
+    }
+
+    #[test]
     fn ids_with_surrounding_whitespace_are_refused(
         text in valid_text(24),
         space in whitespace_char(),
@@ -148,7 +209,35 @@ fn edge_cases_of_each_rule() {
         ("", IdRule::Empty),
         (" ", IdRule::SurroundingWhitespace),
         ("\u{3000}", IdRule::SurroundingWhitespace),
-        ("a\u{2028}", IdRule::SurroundingWhitespace),
+        // A line separator is whitespace too: the hidden character wins.
+        (
+            "a\u{2028}",
+            IdRule::HiddenCharacter {
+                index: 1,
+                character: '\u{2028}',
+            },
+        ),
+        (
+            "a\u{200b}b",
+            IdRule::HiddenCharacter {
+                index: 1,
+                character: '\u{200b}',
+            },
+        ),
+        (
+            "\u{feff}",
+            IdRule::HiddenCharacter {
+                index: 0,
+                character: '\u{feff}',
+            },
+        ),
+        (
+            "invoice\u{202e}fdp.exe",
+            IdRule::HiddenCharacter {
+                index: 7,
+                character: '\u{202e}',
+            },
+        ),
         ("\0", IdRule::ControlCharacter { index: 0 }),
         ("é\u{85}é", IdRule::ControlCharacter { index: 2 }),
         // A control character that is also whitespace: control wins.
@@ -175,8 +264,9 @@ fn edge_cases_of_each_rule() {
         IdRule::TooLong { len: 257 }
     );
 
-    // Format characters and inner whitespace are not control characters.
-    for accepted in ["a\u{200b}b", "\u{feff}", "a b", "a\u{a0}b", "i-0ABC"] {
+    // Inner whitespace, visible format characters and combining marks are
+    // fine.
+    for accepted in ["a b", "a\u{a0}b", "i-0ABC", "\u{600}1", "cafe\u{301}"] {
         assert_eq!(ResourceId::new(accepted).unwrap().as_str(), accepted);
     }
 }

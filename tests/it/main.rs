@@ -10,6 +10,7 @@ mod money;
 mod ownership;
 mod registers;
 mod serde;
+mod spoof;
 mod story;
 mod trust;
 mod util;

@@ -67,9 +67,9 @@ fn cis_without_asset(estate: &Estate) -> Vec<&str> {
         .collect()
 }
 
-/// Asserts that a failed write left `estate` as it was. `==` on estates
-/// compares the registers as maps and ignores their order, so the order is
-/// compared too.
+/// Asserts that a failed write left `estate` as it was: `==` on estates
+/// compares the registers' records and their order; the orders are also
+/// compared on their own, for a clearer message.
 #[track_caller]
 fn assert_unchanged(estate: &Estate, before: &Estate, context: &str) {
     assert_eq!(estate, before, "{context} changed the estate");
@@ -604,5 +604,197 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+/// The ids of the long sequences: enough that registers grow, few enough
+/// that removals often hit.
+const MANY: [&str; 48] = [
+    "m00", "m01", "m02", "m03", "m04", "m05", "m06", "m07", "m08", "m09", "m10", "m11", "m12",
+    "m13", "m14", "m15", "m16", "m17", "m18", "m19", "m20", "m21", "m22", "m23", "m24", "m25",
+    "m26", "m27", "m28", "m29", "m30", "m31", "m32", "m33", "m34", "m35", "m36", "m37", "m38",
+    "m39", "m40", "m41", "m42", "m43", "m44", "m45", "m46", "m47",
+];
+
+/// Runs of inserts then runs of removals, so that registers grow, then
+/// lose most of their records (oldest first, newest first or scattered)
+/// and grow again: every compaction path of the register is taken.
+fn long_ops() -> impl Strategy<Value = Vec<Op>> {
+    let run = (
+        0..4_u8,
+        proptest::collection::vec(proptest::sample::select(&MANY[..]), 1..40),
+    )
+        .prop_map(|(kind, ids)| {
+            ids.into_iter()
+                .map(|text| match kind {
+                    0 => InsertAsset(text),
+                    1 => InsertCi(text),
+                    2 => RemoveAsset(text),
+                    _ => RemoveCi(text),
+                })
+                .collect::<Vec<_>>()
+        });
+    proptest::collection::vec(run, 1..24).prop_map(|runs| runs.concat())
+}
+
+/// An estate holding the model's records in the model's order, built
+/// without a single removal.
+fn rebuilt(model: &Model) -> Estate {
+    let mut estate = Estate::new();
+    for &text in &model.assets {
+        estate.insert_asset(asset(text)).unwrap();
+    }
+    for &text in &model.cis {
+        estate.insert_ci(ci(text)).unwrap();
+    }
+    estate
+}
+
+/// Asserts that `estate` holds exactly the model's records in the model's
+/// order: lookups, both iteration directions, lengths, equality with and
+/// the snapshot of the same records inserted without removals.
+fn check_against(estate: &Estate, model: &Model, step: usize) -> Result<(), TestCaseError> {
+    prop_assert_eq!(asset_ids(estate), model.assets.clone(), "step {}", step);
+    prop_assert_eq!(ci_ids(estate), model.cis.clone(), "step {}", step);
+    let backwards: Vec<&str> = estate
+        .assets()
+        .iter()
+        .rev()
+        .map(|a| a.id().as_str())
+        .collect();
+    prop_assert!(
+        backwards.iter().eq(model.assets.iter().rev()),
+        "step {}",
+        step
+    );
+    let backwards: Vec<&str> = estate
+        .cmdb()
+        .iter()
+        .rev()
+        .map(|c| c.id().as_str())
+        .collect();
+    prop_assert!(backwards.iter().eq(model.cis.iter().rev()), "step {}", step);
+    prop_assert_eq!(estate.assets().iter().len(), model.assets.len());
+    prop_assert_eq!(estate.cmdb().iter().len(), model.cis.len());
+    // From both ends at once: the iterator meets itself exactly once.
+    let mut both = estate.assets().iter();
+    let (mut front, mut back) = (Vec::new(), Vec::new());
+    while let Some(a) = both.next() {
+        front.push(a.id().as_str());
+        prop_assert_eq!(both.len(), model.assets.len() - front.len() - back.len());
+        if let Some(b) = both.next_back() {
+            back.push(b.id().as_str());
+        }
+    }
+    prop_assert_eq!(both.next_back(), None);
+    back.reverse();
+    front.extend(back);
+    prop_assert_eq!(front, model.assets.clone(), "step {}", step);
+    for text in MANY {
+        prop_assert_eq!(estate.asset(text).is_some(), model.assets.contains(&text));
+        prop_assert_eq!(estate.cmdb().contains(text), model.cis.contains(&text));
+    }
+    let fresh = rebuilt(model);
+    prop_assert_eq!(
+        estate,
+        &fresh,
+        "step {}: equal to the same records without removals",
+        step
+    );
+    if model.assets.len() >= 2 {
+        let mut swapped = Model {
+            assets: model.assets.clone(),
+            cis: model.cis.clone(),
+        };
+        swapped.assets.swap(0, 1);
+        prop_assert_ne!(
+            estate,
+            &rebuilt(&swapped),
+            "step {}: order is part of equality",
+            step
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Long interleaved sequences with many removals behave like two
+    /// ordered lists; the snapshot is the one the same records inserted
+    /// without removals give, byte for byte, and reads back equal.
+    #[test]
+    fn long_sequences_with_many_removals_behave_like_two_lists(ops in long_ops()) {
+        let mut estate = Estate::new();
+        let mut model = Model::default();
+        for (step, op) in ops.iter().copied().enumerate() {
+            let expected = model.apply(op);
+            let actual = op.apply(&mut estate);
+            prop_assert_eq!(&actual, &expected, "step {} {:?}", step, op);
+            if step % 8 == 0 {
+                check_against(&estate, &model, step)?;
+            }
+        }
+        check_against(&estate, &model, ops.len())?;
+        let json = serde_json::to_string(&estate).unwrap();
+        prop_assert_eq!(&json, &serde_json::to_string(&rebuilt(&model)).unwrap());
+        let back: Estate = serde_json::from_str(&json).unwrap();
+        prop_assert_eq!(&back, &estate);
+        prop_assert_eq!(asset_ids(&back), model.assets.clone());
+        prop_assert_eq!(ci_ids(&back), model.cis.clone());
+        // A clone is equal and iterates alike; then drain oldest first, the
+        // order that was quadratic, checking as the registers empty.
+        let mut drained = estate.clone();
+        prop_assert_eq!(&drained, &estate);
+        let mut step = ops.len();
+        while let Some(&text) = model.assets.first() {
+            step += 1;
+            RemoveAsset(text).apply(&mut drained).unwrap();
+            model.apply(RemoveAsset(text)).unwrap();
+            if let Some(&text) = model.cis.first() {
+                RemoveCi(text).apply(&mut drained).unwrap();
+                model.apply(RemoveCi(text)).unwrap();
+            }
+            check_against(&drained, &model, step)?;
+        }
+        prop_assert_eq!(drained.assets().len(), 0);
+    }
+}
+
+#[test]
+fn removing_most_records_oldest_first_keeps_order_and_equality() {
+    // Deterministic version of the pathological pattern of issue 11: grow,
+    // remove all but a few oldest first, grow again, remove newest first.
+    let ids: Vec<String> = (0..200).map(|n| format!("x{n:03}")).collect();
+    let mut estate = Estate::new();
+    for text in &ids {
+        estate.insert_asset(asset(text)).unwrap();
+    }
+    for text in &ids[..190] {
+        estate.remove_asset(&id(text)).unwrap();
+    }
+    for text in &ids[..100] {
+        estate.insert_asset(asset(text)).unwrap();
+    }
+    for text in ids[50..100].iter().rev() {
+        estate.remove_asset(&id(text)).unwrap();
+    }
+    let expected: Vec<&str> = ids[190..]
+        .iter()
+        .chain(&ids[..50])
+        .map(String::as_str)
+        .collect();
+    assert_eq!(asset_ids(&estate), expected);
+    let mut fresh = Estate::new();
+    for &text in &expected {
+        fresh.insert_asset(asset(text)).unwrap();
+    }
+    assert_eq!(estate, fresh);
+    assert_eq!(
+        serde_json::to_string(&estate).unwrap(),
+        serde_json::to_string(&fresh).unwrap()
+    );
+    for &text in &expected {
+        assert_eq!(estate.asset(text), Some(&asset(text)));
     }
 }

@@ -40,16 +40,20 @@ pub(crate) fn date(year: i32, month: u32, day: u32) -> NaiveDate {
 }
 
 /// Text that satisfies the rules shared by resource ids and labels (not
-/// empty, no control character, no leading or trailing whitespace), of
-/// `1..=max_chars` characters: mostly printable ASCII, sometimes any Unicode
-/// that is not a control character. The byte length is not bounded here.
+/// empty, no control character, no hidden character, no leading or
+/// trailing whitespace), of `1..=max_chars` characters: mostly printable
+/// ASCII, sometimes any Unicode that is neither a control nor a format
+/// character (`Cf`, which holds the bidirectional controls and the
+/// zero-width characters), a line or paragraph separator, or default
+/// ignorable. The byte length is not bounded here.
 pub(crate) fn valid_text(max_chars: usize) -> impl Strategy<Value = String> {
+    const HIDDEN: &str = r"\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}";
     assert!(max_chars >= 2, "room for the first and last character");
     let inner = max_chars - 2;
     let regex = |pattern: String| proptest::string::string_regex(&pattern).expect("a valid regex");
     prop_oneof![
         3 => regex(format!("[!-~]([ -~]{{0,{inner}}}[!-~])?")),
-        1 => regex(format!(r"[^\p{{Cc}}\s]([^\p{{Cc}}]{{0,{inner}}}[^\p{{Cc}}\s])?")),
+        1 => regex(format!(r"[^{HIDDEN}\s]([^{HIDDEN}]{{0,{inner}}}[^{HIDDEN}\s])?")),
     ]
     .prop_map(|text| {
         // The regexes above only produce valid text; a wrong regex must not
