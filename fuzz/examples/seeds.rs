@@ -2,7 +2,9 @@
 //!
 //! * `seeds/snapshot/`: the sample estate, the sample after claims under
 //!   the ITAM agreement (provenance, journal, conflicts), an empty estate,
-//!   the shortest snapshot, and the synth generator's smallest estate;
+//!   the shortest snapshot, and a connected 48-CI slice of the synth
+//!   generator's smallest estate; `seeds/snapshot-large/`: that whole
+//!   estate (512 CIs);
 //! * `snapshot.dict`: every key and short string of those snapshots, for
 //!   libFuzzer's `-dict`;
 //! * `seeds/batch/`: byte strings that decode (see `Session`) into batches
@@ -12,7 +14,7 @@
 //! The output is deterministic; rerun it when the snapshot format or the op
 //! language changes, and commit what changed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -33,6 +35,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for (name, bytes) in &snapshots {
         write(&dir.join(name), bytes)?;
     }
+    // The whole generated estate: 300 KiB, slow to mutate, so kept apart
+    // for long runs (pass the directory as a third corpus).
+    let large = root.join("seeds/snapshot-large");
+    fs::create_dir_all(&large)?;
+    let synth = synth::Generator::new(7).cis(512).build()?;
+    write(&large.join("synth-512.json"), &check_round_trip(&synth))?;
     write(
         &root.join("snapshot.dict"),
         dictionary(&snapshots)?.as_bytes(),
@@ -52,11 +60,12 @@ fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 fn snapshot_seeds() -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let synth = synth::Generator::new(7).cis(512).build()?;
     let estates = [
         ("sample.json", sample::estate()),
         ("sample-claims.json", sample_with_claims()?),
         ("empty.json", Estate::new()),
-        ("synth-512.json", synth::Generator::new(7).cis(512).build()?),
+        ("synth-slice.json", synth_slice(&synth, 48)?),
     ];
     let mut seeds: Vec<(String, Vec<u8>)> = estates
         .iter()
@@ -64,6 +73,60 @@ fn snapshot_seeds() -> Result<Vec<(String, Vec<u8>)>, Error> {
         .collect();
     seeds.push(("minimal.json".to_owned(), br#"{"version":1}"#.to_vec()));
     Ok(seeds)
+}
+
+/// A connected slice of a generated estate: `size` CIs reached from its
+/// first one, their assets, the licences, the relationships between them,
+/// and the groups whose quorum the slice can still meet. Small enough for
+/// libFuzzer to mutate quickly, unlike the whole generated estate.
+fn synth_slice(full: &Estate, size: usize) -> Result<Estate, Error> {
+    let cmdb = full.cmdb();
+    let relationships: Vec<_> = cmdb.relationships().collect();
+    let mut keep = BTreeSet::new();
+    let mut queue: VecDeque<ResourceId> = cmdb.iter().map(|ci| ci.id().clone()).take(1).collect();
+    while let Some(id) = queue.pop_front() {
+        if keep.len() >= size {
+            break;
+        }
+        if !keep.insert(id.clone()) {
+            continue;
+        }
+        for r in &relationships {
+            if r.source() == &id {
+                queue.push_back(r.target().clone());
+            } else if r.target() == &id {
+                queue.push_back(r.source().clone());
+            }
+        }
+    }
+    let mut batch = Batch::new();
+    for ci in cmdb.iter().filter(|ci| keep.contains(ci.id())) {
+        batch.insert_ci(ci.clone());
+    }
+    for asset in full.assets().iter() {
+        if keep.contains(asset.id()) || !cmdb.contains(asset.id().as_str()) {
+            batch.insert_asset(asset.clone());
+        }
+    }
+    for r in &relationships {
+        if keep.contains(r.source()) && keep.contains(r.target()) {
+            batch.relate(r.source().clone(), r.kind().clone(), r.target().clone());
+        }
+    }
+    for (group, quorum) in cmdb.groups() {
+        let members: Vec<_> = cmdb
+            .members(group)
+            .filter(|m| keep.contains(*m))
+            .cloned()
+            .collect();
+        let count = u32::try_from(members.len()).unwrap_or(u32::MAX);
+        if keep.contains(group) && count > 0 && quorum.needed(count) <= count {
+            batch.define_group(group.clone(), quorum, members);
+        }
+    }
+    let mut slice = Estate::new();
+    slice.apply(batch)?;
+    Ok(slice)
 }
 
 /// The sample after a few days of claims under the ITAM agreement: accepted

@@ -803,25 +803,32 @@ impl Session {
                     estate.apply_with(batch, policy),
                 ),
             };
-            match (planned, applied) {
+            let changed = match (planned, applied) {
                 (Ok(planned), Ok(applied)) => {
                     assert_eq!(planned, applied, "the plan differs from the write");
                     outcome.applied += 1;
                     outcome.changes += changes;
                     outcome.decisions += applied.decisions().len();
                     check_history(&before, &estate);
+                    true
                 }
                 (Err(planned), Err(applied)) => {
                     assert_eq!(planned, applied, "plan and apply fail differently");
                     assert_eq!(estate, before, "a refused batch changed the estate");
                     outcome.refused += 1;
+                    false
                 }
                 (planned, applied) => {
                     panic!("plan and apply disagree:\nplan:  {planned:?}\napply: {applied:?}")
                 }
+            };
+            // The sample passes both checks (the seed generator checks it),
+            // and a refused batch leaves the estate as it was: check only
+            // states that are new, which keeps the target fast.
+            if changed || step.agreement.is_some() {
+                check_records(&estate);
+                check_round_trip(&estate);
             }
-            check_records(&estate);
-            check_round_trip(&estate);
         }
         outcome
     }
