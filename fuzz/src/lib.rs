@@ -54,7 +54,7 @@ pub fn check_round_trip(estate: &Estate) -> Vec<u8> {
             String::from_utf8_lossy(&first)
         ),
     };
-    // TODO(finding F1, regressions/snapshot/f1-agreement-lost.json): an
+    // TODO(finding F1, regressions/{snapshot,batch}/f1-agreement-lost.*): an
     // estate with an agreement but no claim state serialises without its
     // agreement (`Ownership::is_empty` ignores it), so the reload has the
     // default one. Remove this skip when that is fixed.
