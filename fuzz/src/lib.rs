@@ -29,16 +29,6 @@ use rust_decimal::Decimal;
 // ---------------------------------------------------------------------------
 // Checks shared by both targets.
 
-/// Whether the harness checks everything, known findings included: set
-/// `ITAM_FUZZ_STRICT=1` to replay `regressions/` against a fix. Without it,
-/// the checks step around the known findings marked `TODO(finding ...)`, so
-/// the fuzzer keeps looking for new ones.
-#[must_use]
-pub fn strict() -> bool {
-    static STRICT: OnceLock<bool> = OnceLock::new();
-    *STRICT.get_or_init(|| std::env::var_os("ITAM_FUZZ_STRICT").is_some_and(|v| v != "0"))
-}
-
 /// Serialises `estate`, reloads it, and checks that the reload is equal and
 /// serialises to the same bytes. Returns the bytes.
 ///
@@ -54,21 +44,7 @@ pub fn check_round_trip(estate: &Estate) -> Vec<u8> {
             String::from_utf8_lossy(&first)
         ),
     };
-    // TODO(finding F1, regressions/{snapshot,batch}/f1-agreement-lost.*): an
-    // estate with an agreement but no claim state serialises without its
-    // agreement (`Ownership::is_empty` ignores it), so the reload has the
-    // default one. Remove this skip when that is fixed.
-    let lost_agreement = !strict()
-        && again.agreement() != estate.agreement()
-        && again.agreement() == &ColumnAgreement::new()
-        && !contains(&first, br#","ownership":{"#);
-    if lost_agreement {
-        let mut expected = estate.clone();
-        expected.set_agreement(ColumnAgreement::new());
-        assert_eq!(again, expected, "the reloaded estate differs");
-    } else {
-        assert_eq!(&again, estate, "the reloaded estate differs");
-    }
+    assert_eq!(&again, estate, "the reloaded estate differs");
     let second = serde_json::to_vec(&again).expect("a reloaded estate serialises");
     assert!(
         first == second,
@@ -77,10 +53,6 @@ pub fn check_round_trip(estate: &Estate) -> Vec<u8> {
         String::from_utf8_lossy(&second)
     );
     first
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The sample estate, built once.
