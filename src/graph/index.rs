@@ -62,28 +62,24 @@ impl EdgeMeta {
     }
 }
 
-/// A compressed sparse row adjacency.
+/// A compressed sparse row adjacency: each node's edges stored together,
+/// in the order they were given.
 #[derive(Debug, Default)]
 pub(crate) struct Csr {
     offsets: Vec<u32>,
     targets: Vec<u32>,
+    /// One per target; empty for a graph built by [`links`](Self::links).
     metas: Vec<EdgeMeta>,
 }
 
 impl Csr {
-    fn build(nodes: usize, mut edges: Vec<(u32, u32, EdgeMeta)>) -> Self {
+    fn build(nodes: usize, edges: Vec<(u32, u32, EdgeMeta)>) -> Self {
+        let offsets = offsets(nodes, edges.iter().map(|(from, _, _)| *from));
         // Counting sort by source keeps each node's edges in input order.
-        let mut offsets = vec![0u32; nodes + 1];
-        for (from, _, _) in &edges {
-            offsets[*from as usize + 1] += 1;
-        }
-        for i in 0..nodes {
-            offsets[i + 1] += offsets[i];
-        }
         let mut next: Vec<u32> = offsets[..nodes].to_vec();
         let mut targets = vec![0u32; edges.len()];
         let mut metas = vec![EdgeMeta::ROOT; edges.len()];
-        for (from, to, meta) in edges.drain(..) {
+        for (from, to, meta) in edges {
             let slot = &mut next[from as usize];
             targets[*slot as usize] = to;
             metas[*slot as usize] = meta;
@@ -96,10 +92,46 @@ impl Csr {
         }
     }
 
+    /// A plain adjacency over nodes `0..nodes`, without metas, each node's
+    /// edges in the order given. Every end must be below `nodes`.
+    ///
+    /// # Complexity
+    ///
+    /// O(V + E).
+    pub(crate) fn links(nodes: usize, edges: Vec<(u32, u32)>) -> Self {
+        let offsets = offsets(nodes, edges.iter().map(|(from, _)| *from));
+        let mut next: Vec<u32> = offsets[..nodes].to_vec();
+        let mut targets = vec![0u32; edges.len()];
+        for (from, to) in edges {
+            let slot = &mut next[from as usize];
+            targets[*slot as usize] = to;
+            *slot += 1;
+        }
+        Self {
+            offsets,
+            targets,
+            metas: Vec::new(),
+        }
+    }
+
+    /// The number of nodes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Where the edges of `node` sit in [`targets`](Self::targets) and
+    /// [`metas`](Self::metas).
     #[inline]
     pub(crate) fn range(&self, node: u32) -> std::ops::Range<usize> {
         let node = node as usize;
         self.offsets[node] as usize..self.offsets[node + 1] as usize
+    }
+
+    /// The nodes `node` has an edge to.
+    #[inline]
+    pub(crate) fn next(&self, node: u32) -> &[u32] {
+        &self.targets[self.range(node)]
     }
 
     #[inline]
@@ -111,6 +143,18 @@ impl Csr {
     pub(crate) fn metas(&self) -> &[EdgeMeta] {
         &self.metas
     }
+}
+
+/// The CSR offsets of `nodes` nodes with edges from `sources`.
+fn offsets(nodes: usize, sources: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut offsets = vec![0u32; nodes + 1];
+    for from in sources {
+        offsets[from as usize + 1] += 1;
+    }
+    for i in 0..nodes {
+        offsets[i + 1] += offsets[i];
+    }
+    offsets
 }
 
 /// A redundancy group as the index sees it.
