@@ -8,13 +8,13 @@
 //! it on the first query after a write and drops it on the next write, so a
 //! query always sees every write.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 
 use super::store::{KindId, Topology};
 use crate::cmdb::{CiClass, ConfigurationItem, Environment, OperationalStatus, Region};
+use crate::hash::HashMap;
 
 /// No node, entry or slot.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -166,31 +166,35 @@ pub(crate) struct Group {
     pub(crate) tolerance: u32,
 }
 
-/// Interns values to small ids for per-node filter arrays.
+/// Interns values to dense ids for per-node filter arrays.
+///
+/// Ids are `u32`, like node numbers: there are never more distinct values
+/// than nodes, so every value gets an id of its own (none is shared, and
+/// none is [`NO_LABEL`]).
 #[derive(Debug)]
 pub(crate) struct Interner<T> {
-    ids: HashMap<T, u16>,
+    ids: HashMap<T, u32>,
 }
 
 impl<T: std::hash::Hash + Eq + Clone> Interner<T> {
     fn new() -> Self {
         Self {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
         }
     }
 
-    fn intern(&mut self, value: &T) -> u16 {
+    fn intern(&mut self, value: &T) -> u32 {
         if let Some(id) = self.ids.get(value) {
             return *id;
         }
-        // More than 65,534 distinct values share the last id; filters on
-        // them then over-match rather than fail.
-        let id = u16::try_from(self.ids.len()).unwrap_or(u16::MAX - 1);
+        // At most one new value per node, and node numbers fit below
+        // `NONE`, so this never saturates.
+        let id = index_u32(self.ids.len());
         self.ids.insert(value.clone(), id);
         id
     }
 
-    pub(crate) fn get(&self, value: &T) -> Option<u16> {
+    pub(crate) fn get(&self, value: &T) -> Option<u32> {
         self.ids.get(value).copied()
     }
 }
@@ -280,9 +284,9 @@ pub(crate) struct Index {
     pub(crate) group_slot: Vec<u32>,
     pub(crate) groups: Vec<Group>,
     pub(crate) status: Vec<OperationalStatus>,
-    pub(crate) class: Vec<u16>,
-    pub(crate) region: Vec<u16>,
-    pub(crate) environment: Vec<u16>,
+    pub(crate) class: Vec<u32>,
+    pub(crate) region: Vec<u32>,
+    pub(crate) environment: Vec<u32>,
     pub(crate) classes: Interner<CiClass>,
     pub(crate) regions: Interner<Region>,
     pub(crate) environments: Interner<Environment>,
@@ -290,7 +294,7 @@ pub(crate) struct Index {
 }
 
 /// The id stored for a node with no region or environment.
-pub(crate) const NO_LABEL: u16 = u16::MAX;
+pub(crate) const NO_LABEL: u32 = u32::MAX;
 
 impl Index {
     pub(crate) fn build<'a>(
@@ -341,7 +345,7 @@ impl Index {
         }
 
         let mut status = vec![OperationalStatus::Operational; nodes];
-        let mut class = vec![0u16; nodes];
+        let mut class = vec![0u32; nodes];
         let mut region = vec![NO_LABEL; nodes];
         let mut environment = vec![NO_LABEL; nodes];
         let mut classes = Interner::new();

@@ -1586,3 +1586,40 @@ fn a_deeper_dependency_walk_reports_no_fewer_items() {
         within(4)
     );
 }
+
+// ---------------------------------------------------------------------------
+// Scale: interned labels, hubs, many groups
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_region_filter_reports_only_that_region_past_65536_regions() {
+    use itam_cmdb::{CiClass, ConfigurationItem, Region};
+    // 70,000 items, each in a region of its own, all depending on `hub`.
+    // Region ids used to be 16 bits and saturate past 65,534 regions, so a
+    // filter on one of the later regions reported the items of thousands.
+    const ITEMS: usize = 70_000;
+    let region = |i: usize| Region::new(&format!("region-{i:05}")).unwrap();
+    let mut batch = Batch::new();
+    batch.insert_ci(ci("hub"));
+    for i in 0..ITEMS {
+        let name = format!("item-{i:05}");
+        let item = ConfigurationItem::builder(id(&name), &name, CiClass::Server)
+            .region(region(i))
+            .build()
+            .unwrap();
+        batch
+            .insert_ci(item)
+            .relate(id(&name), RelationKind::DependsOn, id("hub"));
+    }
+    let mut estate = Estate::new();
+    estate.apply(batch).unwrap();
+    let cmdb = estate.cmdb();
+    for i in [0, 65_533, 65_534, 65_535, 65_536, ITEMS - 1] {
+        let query = ImpactQuery::new(id("hub")).region(region(i));
+        let impact = cmdb.blast_radius(&query).unwrap();
+        let found: Vec<&str> = impact.iter().map(|item| item.id().as_str()).collect();
+        assert_eq!(found, [format!("item-{i:05}")], "region {i}");
+        let excluded = ImpactQuery::new(id("hub")).exclude_region(region(i));
+        assert_eq!(cmdb.blast_radius(&excluded).unwrap().len(), ITEMS - 1);
+    }
+}
