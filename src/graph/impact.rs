@@ -1,6 +1,7 @@
 //! Blast radius, dependencies and reachability, and their results.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use petgraph::stable_graph::NodeIndex;
 
@@ -32,15 +33,22 @@ pub enum ImpactState {
     BehindGroup,
 }
 
-impl fmt::Display for ImpactState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
+impl ImpactState {
+    /// The state in words, as displayed.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
             Self::Failed => "failed",
             Self::Down => "down",
             Self::Degraded => "degraded",
             Self::Required => "required",
             Self::BehindGroup => "behind group",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ImpactState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.text())
     }
 }
 
@@ -136,7 +144,11 @@ pub struct Impact<'a> {
     /// Entries passing the reporting filters, when there are filters.
     reported: Option<Vec<bool>>,
     len: usize,
+    /// The outcome of every group in the result, by node.
     groups: Vec<(u32, GroupOutcome)>,
+    /// `(node, entry)` of every reported item, by node: built on the first
+    /// [`get`](Self::get).
+    lookup: OnceLock<Vec<(u32, u32)>>,
 }
 
 impl<'a> Impact<'a> {
@@ -202,10 +214,31 @@ impl<'a> Impact<'a> {
         &self.entries
     }
 
-    /// The affected item `id`, if it is one. O(n) in the result's size.
+    /// The affected item `id`, if it is one (a root is not).
+    ///
+    /// # Complexity
+    ///
+    /// O(log n) in the result's size n, after a one-off O(n log n) sort of
+    /// the result's items by node on the first call (4 words per item).
     #[must_use]
     pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<ImpactedItem<'a, '_>> {
-        self.iter().find(|item| item.id().as_str() == id.as_ref())
+        let node = self.cmdb.topology().node(id.as_ref())?;
+        let node = u32::try_from(node.index()).ok()?;
+        let lookup = self.lookup.get_or_init(|| {
+            let mut lookup: Vec<(u32, u32)> = (self.roots..self.entries.len())
+                .filter(|&i| self.reported.as_ref().is_none_or(|reported| reported[i]))
+                .map(|i| (self.entries[i].node, entry_index(&self.entries[..i])))
+                .collect();
+            // The first entry of a node is the one `iter` meets first.
+            lookup.sort_unstable();
+            lookup.dedup_by_key(|(node, _)| *node);
+            lookup
+        });
+        let at = lookup.binary_search_by_key(&node, |(node, _)| *node).ok()?;
+        Some(ImpactedItem {
+            impact: self,
+            entry: lookup[at].1 as usize,
+        })
     }
 }
 
@@ -254,14 +287,16 @@ impl<'a> ImpactedItem<'a, '_> {
 
     /// For a redundancy group, how many members are down and how many it
     /// needs.
+    ///
+    /// # Complexity
+    ///
+    /// O(log g) in the number of groups in the result.
     #[must_use]
     pub fn group(&self) -> Option<GroupOutcome> {
         let node = self.entry().node;
-        self.impact
-            .groups
-            .iter()
-            .find(|(n, _)| *n == node)
-            .map(|(_, outcome)| *outcome)
+        let groups = &self.impact.groups;
+        let at = groups.binary_search_by_key(&node, |(n, _)| *n).ok()?;
+        Some(groups[at].1)
     }
 }
 
@@ -368,6 +403,9 @@ pub struct Reach<'a> {
     cmdb: &'a Cmdb,
     nodes: Vec<u32>,
     roots: usize,
+    /// The reachable nodes, sorted: built on the first
+    /// [`contains`](Self::contains).
+    sorted: OnceLock<Vec<u32>>,
 }
 
 impl<'a> Reach<'a> {
@@ -391,10 +429,26 @@ impl<'a> Reach<'a> {
             .map(|node| id_of(self.cmdb, *node))
     }
 
-    /// Whether `id` is reachable. O(n) in the result's size.
+    /// Whether `id` is one of the reachable items (a root is not).
+    ///
+    /// # Complexity
+    ///
+    /// O(log n) in the result's size n, after a one-off O(n log n) sort of
+    /// the result on the first call (one word per item).
     #[must_use]
     pub fn contains<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
-        self.iter().any(|item| item.as_str() == id.as_ref())
+        let Some(node) = self.cmdb.topology().node(id.as_ref()) else {
+            return false;
+        };
+        let Ok(node) = u32::try_from(node.index()) else {
+            return false;
+        };
+        let sorted = self.sorted.get_or_init(|| {
+            let mut sorted = self.nodes[self.roots..].to_vec();
+            sorted.sort_unstable();
+            sorted
+        });
+        sorted.binary_search(&node).is_ok()
     }
 }
 
@@ -519,6 +573,7 @@ impl Cmdb {
             cmdb: self,
             nodes,
             roots,
+            sorted: OnceLock::new(),
         })
     }
 
@@ -527,8 +582,11 @@ impl Cmdb {
         index: &Index,
         plan: &Plan,
         entries: Vec<Entry>,
-        groups: Vec<(u32, GroupOutcome)>,
+        mut groups: Vec<(u32, GroupOutcome)>,
     ) -> Impact<'a> {
+        // Each group appears once: every node is visited once by the walk
+        // that reports groups.
+        groups.sort_unstable_by_key(|(node, _)| *node);
         let roots = entries.iter().take_while(|e| e.pred == NONE).count();
         let (reported, len) = if plan.has_report_filter() || entries.iter().any(|e| e.hidden) {
             let reported: Vec<bool> = entries
@@ -548,6 +606,7 @@ impl Cmdb {
             reported,
             len,
             groups,
+            lookup: OnceLock::new(),
         }
     }
 }
