@@ -1,6 +1,7 @@
 //! The dependency graph: typed relationships, redundancy groups, and the
 //! impact queries that run on them.
 
+mod edge_set;
 mod export;
 mod impact;
 mod index;
