@@ -162,11 +162,21 @@ impl Topology {
         Ok(())
     }
 
+    /// Checks that `new` kinds that the topology does not have yet fit
+    /// (a batch's validation counts the kinds it introduces).
+    pub(crate) fn check_room(&self, new: usize) -> Result<(), Error> {
+        if self.kinds.len() + new > MAX_KINDS {
+            return Err(Error::TooManyKinds);
+        }
+        Ok(())
+    }
+
     fn intern(&mut self, kind: &RelationKind) -> KindId {
         if let Some(id) = self.kind_ids.get(kind) {
             return *id;
         }
-        // `check_kind` ran during validation, so the table has room.
+        // Validation checked that the batch's new kinds fit (`check_kind`,
+        // `check_room`), so the id is below `MAX_KINDS`.
         let id = KindId(u16::try_from(self.kinds.len()).unwrap_or(u16::MAX));
         self.kinds.push(kind.clone());
         self.kind_ids.insert(kind.clone(), id);

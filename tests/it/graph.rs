@@ -1732,3 +1732,31 @@ fn removing_groups_keeps_the_others_in_declaration_order() {
     assert_eq!(order.first().map(String::as_str), Some("group-003"));
     assert_eq!(order.last().map(String::as_str), Some("group-new"));
 }
+
+#[test]
+fn a_batch_cannot_bring_more_kinds_than_the_limit() {
+    use itam_cmdb::Propagation::TargetToSource;
+    // Kind ids are 16 bits. The limit used to be checked against the kinds
+    // already in the CMDB only, so one batch could bring 65,536 new kinds;
+    // the later ones then shared the last id and read back as another kind.
+    const LIMIT: usize = 65_535;
+    let kind = |i: usize| RelationKind::custom(&format!("k{i}"), TargetToSource).unwrap();
+    let batch_of = |kinds: std::ops::Range<usize>| {
+        let mut batch = Batch::new();
+        for i in kinds {
+            batch.relate(id("a"), kind(i), id("b"));
+        }
+        batch
+    };
+    let mut estate = estate_of(&["a", "b"], &[]);
+    let refused = estate.apply(batch_of(0..LIMIT + 1));
+    assert_eq!(refused.map(drop), Err(Error::TooManyKinds));
+    assert_eq!(estate.cmdb().relationship_count(), 0);
+
+    // Exactly the limit fits, and each relationship keeps its own kind.
+    estate.apply(batch_of(0..LIMIT)).unwrap();
+    let last = estate.cmdb().relationships().last().unwrap();
+    assert_eq!(last.kind(), &kind(LIMIT - 1));
+    let one_more = estate.relate(&id("a"), kind(LIMIT), &id("b"));
+    assert_eq!(one_more, Err(Error::TooManyKinds));
+}
