@@ -121,10 +121,10 @@ impl EdgeSet {
             if moved == EMPTY {
                 return;
             }
-            let home = self.home(key_of(moved));
+            let start = self.home(key_of(moved));
             // Distances from the edge's home: the hole must not be further
             // than the edge's own slot.
-            if (hole.wrapping_sub(home) & mask) < (at.wrapping_sub(home) & mask) {
+            if (hole.wrapping_sub(start) & mask) < (at.wrapping_sub(start) & mask) {
                 self.slots[hole] = moved;
                 self.slots[at] = EMPTY;
                 hole = at;

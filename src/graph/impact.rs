@@ -165,6 +165,7 @@ impl<'a> Impact<'a> {
     }
 
     /// The items the query started from, without repeats, in query order.
+    /// O(1) per item.
     #[must_use]
     pub fn roots(&self) -> impl ExactSizeIterator<Item = &'a ResourceId> + '_ {
         self.entries[..self.roots]
@@ -173,6 +174,11 @@ impl<'a> Impact<'a> {
     }
 
     /// Every affected item, in the documented order.
+    ///
+    /// # Complexity
+    ///
+    /// O(n) for the whole iteration, n the result's size (with reporting
+    /// filters, the items they hide are skipped on the way).
     pub fn iter(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         (self.roots..self.entries.len())
             .filter(|&i| self.reported.as_ref().is_none_or(|reported| reported[i]))
@@ -182,12 +188,14 @@ impl<'a> Impact<'a> {
             })
     }
 
-    /// The affected items that are down.
+    /// The affected items that are down. O(n) for the whole iteration, as
+    /// [`iter`](Self::iter).
     pub fn down(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         self.iter().filter(|item| item.state() == ImpactState::Down)
     }
 
-    /// The affected items that are degraded.
+    /// The affected items that are degraded. O(n) for the whole iteration,
+    /// as [`iter`](Self::iter).
     pub fn degraded(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         self.iter()
             .filter(|item| item.state() == ImpactState::Degraded)
@@ -260,7 +268,7 @@ impl<'a> ImpactedItem<'a, '_> {
         id_of(self.impact.cmdb, self.entry().node)
     }
 
-    /// The item's CMDB record.
+    /// The item's CMDB record. O(1) expected (a lookup by id).
     #[must_use]
     pub fn ci(&self) -> Option<&'a ConfigurationItem> {
         self.impact.cmdb.get(self.id())
@@ -280,6 +288,11 @@ impl<'a> ImpactedItem<'a, '_> {
     }
 
     /// The chain of items and relationships from a root to this item.
+    ///
+    /// # Complexity
+    ///
+    /// O(h) for a path of h hops (at most [`distance`](Self::distance)
+    /// plus the hops of a hidden waypoint's own path).
     #[must_use]
     pub fn path(&self) -> Path<'a> {
         path(self.impact.cmdb, &self.impact.entries, self.entry)
@@ -421,7 +434,7 @@ impl<'a> Reach<'a> {
         self.len() == 0
     }
 
-    /// The reachable items' ids, nearest first.
+    /// The reachable items' ids, nearest first. O(1) per item.
     #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a ResourceId> + '_ {
         self.nodes[self.roots..]
@@ -470,9 +483,13 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the part of the graph the failure reaches, plus a
-    /// one-off O(V + E) index build on the first query after a write.
-    /// Starting a query does not depend on the estate's size.
+    /// O(V + E) over the part of the graph the failure reaches (V items, E
+    /// relationships leaving them), plus sorting the g redundancy groups it
+    /// reaches (O(g log g)), plus a one-off O(V + E) index build of the
+    /// whole estate on the first query after a write. Starting a query does
+    /// not depend on the estate's size, except that
+    /// [`follow`](ImpactQuery::follow) costs O(K) in the number of kinds
+    /// the CMDB has used. Nothing recurses.
     ///
     /// # Errors
     ///
@@ -521,7 +538,9 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the part of the graph reached.
+    /// O(V + E) over the part of the graph reached, plus the one-off index
+    /// build and the O(K) of [`follow`](ImpactQuery::follow) as for
+    /// [`blast_radius`](Self::blast_radius). Nothing recurses.
     ///
     /// # Errors
     ///
@@ -556,7 +575,9 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the part of the graph reached.
+    /// O(V + E) over the part of the graph reached, plus the one-off index
+    /// build and the O(K) of [`follow`](ImpactQuery::follow) as for
+    /// [`blast_radius`](Self::blast_radius). Nothing recurses.
     ///
     /// # Errors
     ///

@@ -67,7 +67,7 @@ impl<'a> RecoveryPlan<'a> {
     }
 
     /// The steps that contain more than one item: the cycles to bring up
-    /// together.
+    /// together. O(steps) for the whole iteration.
     pub fn cycles(&self) -> impl Iterator<Item = &RecoveryStep<'a>> {
         self.steps.iter().filter(|step| step.items.len() > 1)
     }

@@ -29,7 +29,8 @@ fn name(prefix: &str, i: usize) -> ResourceId {
 }
 
 fn item(id: ResourceId, class: CiClass) -> ConfigurationItem {
-    ConfigurationItem::builder(id.clone(), id.as_str(), class)
+    let name = id.to_string();
+    ConfigurationItem::builder(id, &name, class)
         .build()
         .expect("a minimal item is valid")
 }
@@ -160,7 +161,7 @@ fn the_drawings_of_a_million_long_chain_run_on_a_small_stack() {
     LazyLock::force(&CHAIN_ESTATE);
     on_small_stack(|| {
         let cmdb = CHAIN_ESTATE.cmdb();
-        let impact = cmdb.blast_radius(&name("c", 0)).unwrap();
+        let impact = cmdb.blast_radius(name("c", 0)).unwrap();
         let plan = impact.recovery_order();
         // Drawings: one node per item, one arrow per relationship; the
         // plan's steps chained by `then`.
