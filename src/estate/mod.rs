@@ -661,6 +661,8 @@ struct Validation<'a> {
     overlay: crate::hash::HashMap<&'a str, Touched>,
     /// Custom kind names introduced by the batch, with their propagation.
     custom: HashMap<&'a str, Propagation>,
+    /// Kinds the batch introduces that the CMDB has not interned yet.
+    new_kinds: HashSet<&'a RelationKind>,
     /// The members of each group whose quorum the batch sets, tracked from
     /// the first change that touches them.
     members: HashMap<&'a str, HashSet<&'a str>>,
@@ -683,6 +685,7 @@ impl<'a> Validation<'a> {
             estate,
             overlay: crate::hash::HashMap::default(),
             custom: HashMap::new(),
+            new_kinds: HashSet::new(),
             members,
             resolved: Vec::new(),
         }
@@ -806,7 +809,11 @@ impl<'a> Validation<'a> {
     }
 
     fn kind(&mut self, kind: &'a RelationKind) -> Result<(), Error> {
-        self.estate.cmdb.topology().check_kind(kind)?;
+        let topology = self.estate.cmdb.topology();
+        topology.check_kind(kind)?;
+        if topology.kind_id(kind).is_none() && self.new_kinds.insert(kind) {
+            topology.check_room(self.new_kinds.len())?;
+        }
         if let RelationKind::Custom(custom) = kind {
             let given = custom.propagation();
             let existing = *self.custom.entry(custom.name()).or_insert(given);

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use crate::graph::Components;
 use crate::{Asset, CiClass, Cmdb, Currency, Error, Estate, ImpactQuery, Money, ResourceId};
 
 /// A charge for one month on top of an asset's recurring monthly cost, such
@@ -600,8 +601,8 @@ impl ServiceCosts {
 ///
 /// Without a depth limit, the resources beneath every service are found
 /// together, not by one walk per service: one pass over the propagating
-/// relationships finds the dependency cycles (strongly connected
-/// components), then the services are taken 64 at a time and marked on
+/// relationships of the CMDB's query index finds the dependency cycles
+/// (strongly connected components, without recursion), then the services are taken 64 at a time and marked on
 /// every item beneath them in one sweep down the cycle-free condensation.
 /// That is O(⌈S/64⌉·(V + E)) for S services, plus time linear in the
 /// number of lines (resource, service) of the result, plus sorting the
@@ -641,20 +642,24 @@ impl ServiceCosts {
 pub fn cost_per_service(estate: &Estate, options: &CostOptions<'_>) -> Result<ServiceCosts, Error> {
     let cmdb = estate.cmdb();
     let classes = options.classes();
-    let nodes: HashMap<&str, u32> = cmdb
-        .iter()
-        .zip(0u32..)
-        .map(|(ci, node)| (ci.id().as_str(), node))
-        .collect();
+    // Items are numbered as the graph's query index numbers them.
+    let topology = cmdb.topology();
+    let node_of = |id: &ResourceId| {
+        topology
+            .node(id.as_str())
+            .and_then(|node| u32::try_from(node.index()).ok())
+    };
 
+    // Every item has a node, so no service is left out.
     let mut services: Vec<Service<'_>> = cmdb
         .iter()
-        .zip(0u32..)
-        .filter(|(ci, _)| classes.contains(ci.class()))
-        .map(|(ci, node)| Service {
-            id: ci.id(),
-            class: ci.class(),
-            node,
+        .filter(|ci| classes.contains(ci.class()))
+        .filter_map(|ci| {
+            Some(Service {
+                id: ci.id(),
+                class: ci.class(),
+                node: node_of(ci.id())?,
+            })
         })
         .collect();
     services.sort_unstable_by(|a, b| a.id.cmp(b.id));
@@ -667,14 +672,14 @@ pub fn cost_per_service(estate: &Estate, options: &CostOptions<'_>) -> Result<Se
             costed.push(Costed {
                 id: asset.id(),
                 cost,
-                node: nodes.get(asset.id().as_str()).copied(),
+                node: node_of(asset.id()),
             });
         }
     }
     costed.sort_unstable_by(|a, b| a.id.cmp(b.id));
 
     let sharers = match options.max_depth {
-        None => sharers_by_closure(cmdb, &nodes, &services, &costed),
+        None => sharers_by_closure(cmdb, &services, &costed),
         Some(hops) => sharers_by_walks(cmdb, hops, &services, &costed)?,
     };
     allocate(&services, &weights, &costed, &sharers)
@@ -868,14 +873,12 @@ impl Sharers {
 
 /// Finds, for every costed resource, the services it is beneath, without a
 /// depth limit, for all services at once.
-fn sharers_by_closure(
-    cmdb: &Cmdb,
-    nodes: &HashMap<&str, u32>,
-    services: &[Service<'_>],
-    costed: &[Costed<'_>],
-) -> Sharers {
-    let graph = Csr::needs(cmdb, nodes);
-    let components = Components::find(&graph);
+fn sharers_by_closure(cmdb: &Cmdb, services: &[Service<'_>], costed: &[Costed<'_>]) -> Sharers {
+    // The query index's down adjacency has an edge from each item to each
+    // item whose failure impacts it: the edges `Cmdb::dependencies` walks.
+    let index = cmdb.index();
+    let graph = &index.down;
+    let components = Components::find(graph);
     let count = components.count();
     let mut hits: Vec<(u32, u32, u64)> = Vec::new();
     let mut marks = vec![0u64; count];
@@ -949,174 +952,6 @@ fn sharers_by_walks(
         hits.extend(block.into_iter().map(|(at, mark)| (at, base, mark)));
     }
     Ok(Sharers::group(costed.len(), &hits))
-}
-
-/// The graph of needs over dense node numbers, as compressed rows: an edge
-/// from each item to each item whose failure impacts it, the same edges
-/// [`Cmdb::dependencies`](crate::Cmdb::dependencies) walks.
-struct Csr {
-    starts: Vec<u32>,
-    targets: Vec<u32>,
-}
-
-impl Csr {
-    fn needs(cmdb: &Cmdb, nodes: &HashMap<&str, u32>) -> Self {
-        let mut edges: Vec<(u32, u32)> = Vec::with_capacity(cmdb.relationship_count());
-        for relationship in cmdb.relationships() {
-            let (Some(&source), Some(&target)) = (
-                nodes.get(relationship.source().as_str()),
-                nodes.get(relationship.target().as_str()),
-            ) else {
-                continue;
-            };
-            let propagation = relationship.kind().propagation();
-            if propagation.target_impacts_source() {
-                edges.push((source, target));
-            }
-            if propagation.source_impacts_target() {
-                edges.push((target, source));
-            }
-        }
-        edges.sort_unstable();
-        let mut starts = vec![0u32; nodes.len() + 1];
-        for &(from, _) in &edges {
-            if let Some(start) = starts.get_mut(from as usize + 1) {
-                *start += 1;
-            }
-        }
-        let mut sum = 0u32;
-        for start in &mut starts {
-            sum = sum.saturating_add(*start);
-            *start = sum;
-        }
-        Self {
-            starts,
-            targets: edges.into_iter().map(|(_, to)| to).collect(),
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.starts.len().saturating_sub(1)
-    }
-
-    /// The items `node` needs.
-    fn next(&self, node: u32) -> &[u32] {
-        let node = node as usize;
-        match (self.starts.get(node), self.starts.get(node + 1)) {
-            (Some(&from), Some(&to)) => self
-                .targets
-                .get(from as usize..to as usize)
-                .unwrap_or_default(),
-            _ => &[],
-        }
-    }
-}
-
-/// The strongly connected components of a graph (its dependency cycles,
-/// and every other item on its own), numbered so that an edge between two
-/// components goes from a higher number to a lower one.
-struct Components {
-    /// The component of each node.
-    of: Vec<u32>,
-    /// The nodes of each component, component by component.
-    members: Vec<u32>,
-    /// Where each component's nodes start in `members`, and the end.
-    starts: Vec<u32>,
-}
-
-impl Components {
-    /// Tarjan's algorithm, iterative so that a deep graph cannot overflow
-    /// the stack. Components come out sinks first, which is the numbering
-    /// promised.
-    fn find(graph: &Csr) -> Self {
-        const UNSEEN: u32 = u32::MAX;
-        let n = graph.len();
-        let mut order = vec![UNSEEN; n];
-        let mut low = vec![UNSEEN; n];
-        let mut of = vec![UNSEEN; n];
-        let mut members = Vec::with_capacity(n);
-        let mut starts = vec![0u32];
-        let mut stack: Vec<u32> = Vec::new();
-        let mut calls: Vec<(u32, usize)> = Vec::new();
-        let mut counter = 0u32;
-        let get = |v: &[u32], i: u32| v.get(i as usize).copied().unwrap_or(UNSEEN);
-        let set = |v: &mut [u32], i: u32, x: u32| {
-            if let Some(slot) = v.get_mut(i as usize) {
-                *slot = x;
-            }
-        };
-        for root in (0u32..).take(n) {
-            if get(&order, root) != UNSEEN {
-                continue;
-            }
-            set(&mut order, root, counter);
-            set(&mut low, root, counter);
-            counter += 1;
-            stack.push(root);
-            calls.push((root, 0));
-            while let Some(&mut (v, ref mut edge)) = calls.last_mut() {
-                if let Some(&w) = graph.next(v).get(*edge) {
-                    *edge += 1;
-                    if get(&order, w) == UNSEEN {
-                        set(&mut order, w, counter);
-                        set(&mut low, w, counter);
-                        counter += 1;
-                        stack.push(w);
-                        calls.push((w, 0));
-                    } else if get(&of, w) == UNSEEN {
-                        // Seen and not yet in a component: on the stack.
-                        let lowest = get(&low, v).min(get(&order, w));
-                        set(&mut low, v, lowest);
-                    }
-                    continue;
-                }
-                calls.pop();
-                let v_low = get(&low, v);
-                if let Some(&(parent, _)) = calls.last() {
-                    let lowest = get(&low, parent).min(v_low);
-                    set(&mut low, parent, lowest);
-                }
-                if v_low == get(&order, v) {
-                    let component = u32::try_from(starts.len() - 1).unwrap_or(UNSEEN);
-                    while let Some(w) = stack.pop() {
-                        set(&mut of, w, component);
-                        members.push(w);
-                        if w == v {
-                            break;
-                        }
-                    }
-                    starts.push(u32::try_from(members.len()).unwrap_or(UNSEEN));
-                }
-            }
-        }
-        Self {
-            of,
-            members,
-            starts,
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.starts.len().saturating_sub(1)
-    }
-
-    /// The component of `node`.
-    fn of(&self, node: u32) -> usize {
-        self.of
-            .get(node as usize)
-            .map_or(usize::MAX, |&c| c as usize)
-    }
-
-    /// The nodes of component `c`.
-    fn members(&self, c: usize) -> &[u32] {
-        match (self.starts.get(c), self.starts.get(c + 1)) {
-            (Some(&from), Some(&to)) => self
-                .members
-                .get(from as usize..to as usize)
-                .unwrap_or_default(),
-            _ => &[],
-        }
-    }
 }
 
 /// Sums per currency.

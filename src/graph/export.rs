@@ -1,33 +1,39 @@
 //! Graphviz DOT and Mermaid renderings of query results, as text.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
+use std::collections::hash_map::Entry as Slot;
 use std::fmt::Write as _;
 
 use super::impact::{Impact, ImpactState};
 use super::index::NONE;
 use super::recovery::RecoveryPlan;
+use crate::hash::{HashMap, RandomState};
 use crate::{Cmdb, ResourceId};
 
-/// A small labelled graph, rendered as DOT or Mermaid.
+/// A labelled graph, rendered as DOT or Mermaid, arrows drawn bottom to
+/// top (dependencies below what needs them).
 struct Drawing {
-    /// Draw arrows bottom-to-top (dependencies below what needs them).
     title: &'static str,
+    /// Each node's label and class.
     nodes: Vec<(String, Option<&'static str>)>,
-    edges: Vec<(usize, usize, String)>,
+    /// Each arrow: from, to, and its label in `texts`.
+    edges: Vec<(usize, usize, usize)>,
+    texts: Vec<String>,
 }
 
-/// A node's label: the item's name and id, and its state.
-fn label(cmdb: &Cmdb, id: &ResourceId, state: Option<&str>) -> String {
+/// Appends a node's label to `out`: the item's name and id (once when they
+/// are the same), and its state.
+fn label(out: &mut String, cmdb: &Cmdb, id: &ResourceId, state: Option<&str>) {
     let name = cmdb.get(id).map_or(id.as_str(), |ci| ci.name());
-    let mut text = if name == id.as_str() {
-        name.to_owned()
-    } else {
-        format!("{name}\n{id}")
-    };
-    if let Some(state) = state {
-        let _ = write!(text, "\n{state}");
+    out.push_str(name);
+    if name != id.as_str() {
+        out.push('\n');
+        out.push_str(id.as_str());
     }
-    text
+    if let Some(state) = state {
+        out.push('\n');
+        out.push_str(state);
+    }
 }
 
 fn class_of(state: ImpactState) -> &'static str {
@@ -50,76 +56,107 @@ const CLASSES: [(&str, &str); 5] = [
 
 impl Drawing {
     fn dot(&self) -> String {
-        let mut out = format!(
+        let mut out = String::with_capacity(self.size());
+        let _ = write!(
+            out,
             "digraph {} {{\n  rankdir=BT;\n  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n",
             self.title
         );
         for (i, (text, class)) in self.nodes.iter().enumerate() {
-            let fill = class
-                .and_then(|class| CLASSES.iter().find(|(name, _)| *name == class))
-                .map_or(String::new(), |(_, colour)| {
-                    format!(", fillcolor=\"{colour}\"")
-                });
-            let _ = writeln!(out, "  n{i} [label=\"{}\"{fill}];", dot_escape(text));
+            let _ = write!(out, "  n{i} [label=\"");
+            escape_into(&mut out, text, dot_special);
+            out.push('"');
+            if let Some((_, colour)) =
+                class.and_then(|class| CLASSES.iter().find(|(name, _)| *name == class))
+            {
+                out.push_str(", fillcolor=\"");
+                out.push_str(colour);
+                out.push('"');
+            }
+            out.push_str("];\n");
         }
-        for (from, to, text) in &self.edges {
-            let _ = writeln!(out, "  n{from} -> n{to} [label=\"{}\"];", dot_escape(text));
+        for &(from, to, text) in &self.edges {
+            let _ = write!(out, "  n{from} -> n{to} [label=\"");
+            escape_into(&mut out, &self.texts[text], dot_special);
+            out.push_str("\"];\n");
         }
         out.push_str("}\n");
         out
     }
 
     fn mermaid(&self) -> String {
-        let mut out = String::from("flowchart BT\n");
+        let mut out = String::with_capacity(self.size());
+        out.push_str("flowchart BT\n");
+        let mut used = [false; CLASSES.len()];
         for (i, (text, class)) in self.nodes.iter().enumerate() {
-            let _ = write!(out, "  n{i}[\"{}\"]", mermaid_escape(text));
+            let _ = write!(out, "  n{i}[\"");
+            escape_into(&mut out, text, mermaid_special);
+            out.push_str("\"]");
             if let Some(class) = class {
-                let _ = write!(out, ":::{class}");
+                out.push_str(":::");
+                out.push_str(class);
+                if let Some(at) = CLASSES.iter().position(|(name, _)| name == class) {
+                    used[at] = true;
+                }
             }
             out.push('\n');
         }
-        for (from, to, text) in &self.edges {
-            let _ = writeln!(out, "  n{from} -->|\"{}\"| n{to}", mermaid_escape(text));
+        for &(from, to, text) in &self.edges {
+            let _ = write!(out, "  n{from} -->|\"");
+            escape_into(&mut out, &self.texts[text], mermaid_special);
+            let _ = writeln!(out, "\"| n{to}");
         }
-        let used: Vec<&str> = CLASSES
-            .iter()
-            .map(|(name, _)| *name)
-            .filter(|name| self.nodes.iter().any(|(_, class)| *class == Some(*name)))
-            .collect();
-        for (name, colour) in CLASSES {
-            if used.contains(&name) {
+        for ((name, colour), used) in CLASSES.iter().zip(used) {
+            if used {
                 let _ = writeln!(out, "  classDef {name} fill:{colour}");
             }
         }
         out
     }
+
+    /// A guess at the text's length, to allocate it once.
+    fn size(&self) -> usize {
+        let nodes: usize = self.nodes.iter().map(|(text, _)| text.len() + 48).sum();
+        let edges: usize = self
+            .edges
+            .iter()
+            .map(|&(_, _, text)| self.texts[text].len() + 40)
+            .sum();
+        256 + nodes + edges
+    }
 }
 
-fn dot_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
+/// Appends `text` to `out`, with each byte that `special` names replaced.
+/// The special bytes are ASCII, so the text is cut only between characters.
+fn escape_into(out: &mut String, text: &str, special: fn(u8) -> Option<&'static str>) {
+    let mut start = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        if let Some(with) = special(byte) {
+            out.push_str(&text[start..at]);
+            out.push_str(with);
+            start = at + 1;
         }
     }
-    out
+    out.push_str(&text[start..]);
 }
 
-fn mermaid_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '\n' => out.push_str("<br/>"),
-            c => out.push(c),
-        }
+fn dot_special(byte: u8) -> Option<&'static str> {
+    match byte {
+        b'"' => Some("\\\""),
+        b'\\' => Some("\\\\"),
+        b'\n' => Some("\\n"),
+        _ => None,
     }
-    out
+}
+
+fn mermaid_special(byte: u8) -> Option<&'static str> {
+    match byte {
+        b'"' => Some("#quot;"),
+        b'<' => Some("#lt;"),
+        b'>' => Some("#gt;"),
+        b'\n' => Some("<br/>"),
+        _ => None,
+    }
 }
 
 impl Impact<'_> {
@@ -129,19 +166,32 @@ impl Impact<'_> {
         let entries = self.entries();
         // One drawn node per item: a hidden waypoint is drawn as the entry
         // that reports its item.
-        let mut drawn: HashMap<u32, usize> = HashMap::new();
+        let mut drawn: HashMap<u32, usize> = HashMap::default();
         let mut nodes = Vec::new();
         for entry in entries.iter().filter(|entry| !entry.hidden) {
-            drawn.entry(entry.node).or_insert_with(|| {
-                let state = entry.state.to_string();
-                nodes.push((
-                    label(cmdb, self.id_at(entry.node), Some(&state)),
-                    Some(class_of(entry.state)),
-                ));
-                nodes.len() - 1
-            });
+            if let Slot::Vacant(slot) = drawn.entry(entry.node) {
+                slot.insert(nodes.len());
+                let mut text = String::new();
+                label(
+                    &mut text,
+                    cmdb,
+                    self.id_at(entry.node),
+                    Some(entry.state.text()),
+                );
+                nodes.push((text, Some(class_of(entry.state))));
+            }
         }
+        // Each kind's label, and the first kind with the same label, so
+        // that arrows are told apart by what they show.
+        let texts: Vec<String> = topology.kinds().iter().map(ToString::to_string).collect();
+        let mut first: HashMap<&str, usize> = HashMap::default();
+        let same: Vec<usize> = texts
+            .iter()
+            .enumerate()
+            .map(|(kind, text)| *first.entry(text).or_insert(kind))
+            .collect();
         let mut edges = Vec::new();
+        let mut seen: HashSet<(usize, usize, usize), RandomState> = HashSet::default();
         for entry in entries.iter().filter(|entry| entry.pred != NONE) {
             let (Some(&at), Some(&pred)) = (
                 drawn.get(&entry.node),
@@ -149,21 +199,22 @@ impl Impact<'_> {
             ) else {
                 continue;
             };
-            let kind = topology.kind(entry.meta.kind()).to_string();
+            let kind = same[usize::from(entry.meta.kind().0)];
             // Each arrow is the relationship, in its own direction.
-            let edge = if entry.meta.forward() {
-                (pred, at, kind)
+            let (from, to) = if entry.meta.forward() {
+                (pred, at)
             } else {
-                (at, pred, kind)
+                (at, pred)
             };
-            if !edges.contains(&edge) {
-                edges.push(edge);
+            if seen.insert((from, to, kind)) {
+                edges.push((from, to, kind));
             }
         }
         Drawing {
             title: "impact",
             nodes,
             edges,
+            texts,
         }
     }
 
@@ -171,6 +222,12 @@ impl Impact<'_> {
     /// labelled with its name, id and state and coloured by state, and the
     /// relationship that explains each item, drawn in its own direction.
     /// Items the reporting filters hide still appear when they are on a path.
+    ///
+    /// # Complexity
+    ///
+    /// O(n + K) expected, in the result's size n (roots, items and the
+    /// waypoints of their paths) and the number of relationship kinds K;
+    /// the text is linear in n.
     ///
     /// # Example
     ///
@@ -191,6 +248,10 @@ impl Impact<'_> {
 
     /// The result as a Mermaid flowchart, with the same content as
     /// [`to_dot`](Self::to_dot).
+    ///
+    /// # Complexity
+    ///
+    /// As [`to_dot`](Self::to_dot): O(n + K) expected.
     #[must_use]
     pub fn to_mermaid(&self) -> String {
         self.drawing().mermaid()
@@ -204,50 +265,51 @@ impl RecoveryPlan<'_> {
             .steps()
             .iter()
             .map(|step| {
-                let names: Vec<String> = step
-                    .items()
-                    .iter()
-                    .map(|id| label(cmdb, id, None))
-                    .collect();
                 let heading = if step.items().len() > 1 {
                     "together"
                 } else {
                     "step"
                 };
-                (
-                    format!("wave {}: {heading}\n{}", step.wave() + 1, names.join("\n")),
-                    None,
-                )
+                let mut text = format!("wave {}: {heading}", step.wave() + 1);
+                for id in step.items() {
+                    text.push('\n');
+                    label(&mut text, cmdb, id, None);
+                }
+                (text, None)
             })
             .collect();
+        // Steps of one wave may be worked in parallel; a new wave waits.
+        let texts = vec!["or in parallel".to_owned(), "then".to_owned()];
         let edges = self
             .steps()
             .windows(2)
             .enumerate()
-            .map(|(i, pair)| {
-                let text = if pair[0].wave() == pair[1].wave() {
-                    "or in parallel"
-                } else {
-                    "then"
-                };
-                (i, i + 1, text.to_owned())
-            })
+            .map(|(i, pair)| (i, i + 1, usize::from(pair[0].wave() != pair[1].wave())))
             .collect();
         Drawing {
             title: "recovery",
             nodes,
             edges,
+            texts,
         }
     }
 
     /// The plan as a Graphviz DOT chain of steps, labelled with their wave
     /// and items.
+    ///
+    /// # Complexity
+    ///
+    /// O(n) in the plan's number of items.
     #[must_use]
     pub fn to_dot(&self) -> String {
         self.drawing().dot()
     }
 
     /// The plan as a Mermaid flowchart; see [`to_dot`](Self::to_dot).
+    ///
+    /// # Complexity
+    ///
+    /// O(n) in the plan's number of items.
     #[must_use]
     pub fn to_mermaid(&self) -> String {
         self.drawing().mermaid()
@@ -260,10 +322,15 @@ mod tests {
 
     #[test]
     fn escapes_what_the_formats_need() {
-        assert_eq!(dot_escape("a \"b\"\nc\\"), "a \\\"b\\\"\\nc\\\\");
+        let escape = |text: &str, special| {
+            let mut out = String::from(">");
+            escape_into(&mut out, text, special);
+            out
+        };
+        assert_eq!(escape("a \"b\"\nc\\", dot_special), ">a \\\"b\\\"\\nc\\\\");
         assert_eq!(
-            mermaid_escape("a \"b\"\n<c>"),
-            "a #quot;b#quot;<br/>#lt;c#gt;"
+            escape("é \"b\"\n<c>", mermaid_special),
+            ">é #quot;b#quot;<br/>#lt;c#gt;"
         );
     }
 }

@@ -1,6 +1,7 @@
 //! Blast radius, dependencies and reachability, and their results.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use petgraph::stable_graph::NodeIndex;
 
@@ -32,15 +33,22 @@ pub enum ImpactState {
     BehindGroup,
 }
 
-impl fmt::Display for ImpactState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
+impl ImpactState {
+    /// The state in words, as displayed.
+    pub(crate) fn text(self) -> &'static str {
+        match self {
             Self::Failed => "failed",
             Self::Down => "down",
             Self::Degraded => "degraded",
             Self::Required => "required",
             Self::BehindGroup => "behind group",
-        })
+        }
+    }
+}
+
+impl fmt::Display for ImpactState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.text())
     }
 }
 
@@ -136,7 +144,11 @@ pub struct Impact<'a> {
     /// Entries passing the reporting filters, when there are filters.
     reported: Option<Vec<bool>>,
     len: usize,
+    /// The outcome of every group in the result, by node.
     groups: Vec<(u32, GroupOutcome)>,
+    /// `(node, entry)` of every reported item, by node: built on the first
+    /// [`get`](Self::get).
+    lookup: OnceLock<Vec<(u32, u32)>>,
 }
 
 impl<'a> Impact<'a> {
@@ -153,6 +165,7 @@ impl<'a> Impact<'a> {
     }
 
     /// The items the query started from, without repeats, in query order.
+    /// O(1) per item.
     #[must_use]
     pub fn roots(&self) -> impl ExactSizeIterator<Item = &'a ResourceId> + '_ {
         self.entries[..self.roots]
@@ -161,6 +174,11 @@ impl<'a> Impact<'a> {
     }
 
     /// Every affected item, in the documented order.
+    ///
+    /// # Complexity
+    ///
+    /// O(n) for the whole iteration, n the result's size (with reporting
+    /// filters, the items they hide are skipped on the way).
     pub fn iter(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         (self.roots..self.entries.len())
             .filter(|&i| self.reported.as_ref().is_none_or(|reported| reported[i]))
@@ -170,12 +188,14 @@ impl<'a> Impact<'a> {
             })
     }
 
-    /// The affected items that are down.
+    /// The affected items that are down. O(n) for the whole iteration, as
+    /// [`iter`](Self::iter).
     pub fn down(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         self.iter().filter(|item| item.state() == ImpactState::Down)
     }
 
-    /// The affected items that are degraded.
+    /// The affected items that are degraded. O(n) for the whole iteration,
+    /// as [`iter`](Self::iter).
     pub fn degraded(&self) -> impl Iterator<Item = ImpactedItem<'a, '_>> + '_ {
         self.iter()
             .filter(|item| item.state() == ImpactState::Degraded)
@@ -202,10 +222,31 @@ impl<'a> Impact<'a> {
         &self.entries
     }
 
-    /// The affected item `id`, if it is one. O(n) in the result's size.
+    /// The affected item `id`, if it is one (a root is not).
+    ///
+    /// # Complexity
+    ///
+    /// O(log n) in the result's size n, after a one-off O(n log n) sort of
+    /// the result's items by node on the first call (4 words per item).
     #[must_use]
     pub fn get<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<ImpactedItem<'a, '_>> {
-        self.iter().find(|item| item.id().as_str() == id.as_ref())
+        let node = self.cmdb.topology().node(id.as_ref())?;
+        let node = u32::try_from(node.index()).ok()?;
+        let lookup = self.lookup.get_or_init(|| {
+            let mut lookup: Vec<(u32, u32)> = (self.roots..self.entries.len())
+                .filter(|&i| self.reported.as_ref().is_none_or(|reported| reported[i]))
+                .map(|i| (self.entries[i].node, entry_index(&self.entries[..i])))
+                .collect();
+            // The first entry of a node is the one `iter` meets first.
+            lookup.sort_unstable();
+            lookup.dedup_by_key(|(node, _)| *node);
+            lookup
+        });
+        let at = lookup.binary_search_by_key(&node, |(node, _)| *node).ok()?;
+        Some(ImpactedItem {
+            impact: self,
+            entry: lookup[at].1 as usize,
+        })
     }
 }
 
@@ -227,7 +268,7 @@ impl<'a> ImpactedItem<'a, '_> {
         id_of(self.impact.cmdb, self.entry().node)
     }
 
-    /// The item's CMDB record.
+    /// The item's CMDB record. O(1) expected (a lookup by id).
     #[must_use]
     pub fn ci(&self) -> Option<&'a ConfigurationItem> {
         self.impact.cmdb.get(self.id())
@@ -247,6 +288,11 @@ impl<'a> ImpactedItem<'a, '_> {
     }
 
     /// The chain of items and relationships from a root to this item.
+    ///
+    /// # Complexity
+    ///
+    /// O(h) for a path of h hops (at most [`distance`](Self::distance)
+    /// plus the hops of a hidden waypoint's own path).
     #[must_use]
     pub fn path(&self) -> Path<'a> {
         path(self.impact.cmdb, &self.impact.entries, self.entry)
@@ -254,14 +300,16 @@ impl<'a> ImpactedItem<'a, '_> {
 
     /// For a redundancy group, how many members are down and how many it
     /// needs.
+    ///
+    /// # Complexity
+    ///
+    /// O(log g) in the number of groups in the result.
     #[must_use]
     pub fn group(&self) -> Option<GroupOutcome> {
         let node = self.entry().node;
-        self.impact
-            .groups
-            .iter()
-            .find(|(n, _)| *n == node)
-            .map(|(_, outcome)| *outcome)
+        let groups = &self.impact.groups;
+        let at = groups.binary_search_by_key(&node, |(n, _)| *n).ok()?;
+        Some(groups[at].1)
     }
 }
 
@@ -368,6 +416,9 @@ pub struct Reach<'a> {
     cmdb: &'a Cmdb,
     nodes: Vec<u32>,
     roots: usize,
+    /// The reachable nodes, sorted: built on the first
+    /// [`contains`](Self::contains).
+    sorted: OnceLock<Vec<u32>>,
 }
 
 impl<'a> Reach<'a> {
@@ -383,7 +434,7 @@ impl<'a> Reach<'a> {
         self.len() == 0
     }
 
-    /// The reachable items' ids, nearest first.
+    /// The reachable items' ids, nearest first. O(1) per item.
     #[must_use]
     pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a ResourceId> + '_ {
         self.nodes[self.roots..]
@@ -391,10 +442,26 @@ impl<'a> Reach<'a> {
             .map(|node| id_of(self.cmdb, *node))
     }
 
-    /// Whether `id` is reachable. O(n) in the result's size.
+    /// Whether `id` is one of the reachable items (a root is not).
+    ///
+    /// # Complexity
+    ///
+    /// O(log n) in the result's size n, after a one-off O(n log n) sort of
+    /// the result on the first call (one word per item).
     #[must_use]
     pub fn contains<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> bool {
-        self.iter().any(|item| item.as_str() == id.as_ref())
+        let Some(node) = self.cmdb.topology().node(id.as_ref()) else {
+            return false;
+        };
+        let Ok(node) = u32::try_from(node.index()) else {
+            return false;
+        };
+        let sorted = self.sorted.get_or_init(|| {
+            let mut sorted = self.nodes[self.roots..].to_vec();
+            sorted.sort_unstable();
+            sorted
+        });
+        sorted.binary_search(&node).is_ok()
     }
 }
 
@@ -416,9 +483,13 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the part of the graph the failure reaches, plus a
-    /// one-off O(V + E) index build on the first query after a write.
-    /// Starting a query does not depend on the estate's size.
+    /// O(V + E) over the part of the graph the failure reaches (V items, E
+    /// relationships leaving them), plus sorting the g redundancy groups it
+    /// reaches (O(g log g)), plus a one-off O(V + E) index build of the
+    /// whole estate on the first query after a write. Starting a query does
+    /// not depend on the estate's size, except that
+    /// [`follow`](ImpactQuery::follow) costs O(K) in the number of kinds
+    /// the CMDB has used. Nothing recurses.
     ///
     /// # Errors
     ///
@@ -467,7 +538,9 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the part of the graph reached.
+    /// O(V + E) over the part of the graph reached, plus the one-off index
+    /// build and the O(K) of [`follow`](ImpactQuery::follow) as for
+    /// [`blast_radius`](Self::blast_radius). Nothing recurses.
     ///
     /// # Errors
     ///
@@ -502,7 +575,9 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the part of the graph reached.
+    /// O(V + E) over the part of the graph reached, plus the one-off index
+    /// build and the O(K) of [`follow`](ImpactQuery::follow) as for
+    /// [`blast_radius`](Self::blast_radius). Nothing recurses.
     ///
     /// # Errors
     ///
@@ -519,6 +594,7 @@ impl Cmdb {
             cmdb: self,
             nodes,
             roots,
+            sorted: OnceLock::new(),
         })
     }
 
@@ -527,8 +603,11 @@ impl Cmdb {
         index: &Index,
         plan: &Plan,
         entries: Vec<Entry>,
-        groups: Vec<(u32, GroupOutcome)>,
+        mut groups: Vec<(u32, GroupOutcome)>,
     ) -> Impact<'a> {
+        // Each group appears once: every node is visited once by the walk
+        // that reports groups.
+        groups.sort_unstable_by_key(|(node, _)| *node);
         let roots = entries.iter().take_while(|e| e.pred == NONE).count();
         let (reported, len) = if plan.has_report_filter() || entries.iter().any(|e| e.hidden) {
             let reported: Vec<bool> = entries
@@ -548,6 +627,7 @@ impl Cmdb {
             reported,
             len,
             groups,
+            lookup: OnceLock::new(),
         }
     }
 }

@@ -8,13 +8,13 @@
 //! it on the first query after a write and drops it on the next write, so a
 //! query always sees every write.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 
 use super::store::{KindId, Topology};
 use crate::cmdb::{CiClass, ConfigurationItem, Environment, OperationalStatus, Region};
+use crate::hash::HashMap;
 
 /// No node, entry or slot.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -62,28 +62,24 @@ impl EdgeMeta {
     }
 }
 
-/// A compressed sparse row adjacency.
+/// A compressed sparse row adjacency: each node's edges stored together,
+/// in the order they were given.
 #[derive(Debug, Default)]
 pub(crate) struct Csr {
     offsets: Vec<u32>,
     targets: Vec<u32>,
+    /// One per target; empty for a graph built by [`links`](Self::links).
     metas: Vec<EdgeMeta>,
 }
 
 impl Csr {
-    fn build(nodes: usize, mut edges: Vec<(u32, u32, EdgeMeta)>) -> Self {
+    fn build(nodes: usize, edges: Vec<(u32, u32, EdgeMeta)>) -> Self {
+        let offsets = offsets(nodes, edges.iter().map(|(from, _, _)| *from));
         // Counting sort by source keeps each node's edges in input order.
-        let mut offsets = vec![0u32; nodes + 1];
-        for (from, _, _) in &edges {
-            offsets[*from as usize + 1] += 1;
-        }
-        for i in 0..nodes {
-            offsets[i + 1] += offsets[i];
-        }
         let mut next: Vec<u32> = offsets[..nodes].to_vec();
         let mut targets = vec![0u32; edges.len()];
         let mut metas = vec![EdgeMeta::ROOT; edges.len()];
-        for (from, to, meta) in edges.drain(..) {
+        for (from, to, meta) in edges {
             let slot = &mut next[from as usize];
             targets[*slot as usize] = to;
             metas[*slot as usize] = meta;
@@ -96,10 +92,46 @@ impl Csr {
         }
     }
 
+    /// A plain adjacency over nodes `0..nodes`, without metas, each node's
+    /// edges in the order given. Every end must be below `nodes`.
+    ///
+    /// # Complexity
+    ///
+    /// O(V + E).
+    pub(crate) fn links(nodes: usize, edges: Vec<(u32, u32)>) -> Self {
+        let offsets = offsets(nodes, edges.iter().map(|(from, _)| *from));
+        let mut next: Vec<u32> = offsets[..nodes].to_vec();
+        let mut targets = vec![0u32; edges.len()];
+        for (from, to) in edges {
+            let slot = &mut next[from as usize];
+            targets[*slot as usize] = to;
+            *slot += 1;
+        }
+        Self {
+            offsets,
+            targets,
+            metas: Vec::new(),
+        }
+    }
+
+    /// The number of nodes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Where the edges of `node` sit in [`targets`](Self::targets) and
+    /// [`metas`](Self::metas).
     #[inline]
     pub(crate) fn range(&self, node: u32) -> std::ops::Range<usize> {
         let node = node as usize;
         self.offsets[node] as usize..self.offsets[node + 1] as usize
+    }
+
+    /// The nodes `node` has an edge to.
+    #[inline]
+    pub(crate) fn next(&self, node: u32) -> &[u32] {
+        &self.targets[self.range(node)]
     }
 
     #[inline]
@@ -113,6 +145,18 @@ impl Csr {
     }
 }
 
+/// The CSR offsets of `nodes` nodes with edges from `sources`.
+fn offsets(nodes: usize, sources: impl Iterator<Item = u32>) -> Vec<u32> {
+    let mut offsets = vec![0u32; nodes + 1];
+    for from in sources {
+        offsets[from as usize + 1] += 1;
+    }
+    for i in 0..nodes {
+        offsets[i + 1] += offsets[i];
+    }
+    offsets
+}
+
 /// A redundancy group as the index sees it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Group {
@@ -122,31 +166,35 @@ pub(crate) struct Group {
     pub(crate) tolerance: u32,
 }
 
-/// Interns values to small ids for per-node filter arrays.
+/// Interns values to dense ids for per-node filter arrays.
+///
+/// Ids are `u32`, like node numbers: there are never more distinct values
+/// than nodes, so every value gets an id of its own (none is shared, and
+/// none is [`NO_LABEL`]).
 #[derive(Debug)]
 pub(crate) struct Interner<T> {
-    ids: HashMap<T, u16>,
+    ids: HashMap<T, u32>,
 }
 
 impl<T: std::hash::Hash + Eq + Clone> Interner<T> {
     fn new() -> Self {
         Self {
-            ids: HashMap::new(),
+            ids: HashMap::default(),
         }
     }
 
-    fn intern(&mut self, value: &T) -> u16 {
+    fn intern(&mut self, value: &T) -> u32 {
         if let Some(id) = self.ids.get(value) {
             return *id;
         }
-        // More than 65,534 distinct values share the last id; filters on
-        // them then over-match rather than fail.
-        let id = u16::try_from(self.ids.len()).unwrap_or(u16::MAX - 1);
+        // At most one new value per node, and node numbers fit below
+        // `NONE`, so this never saturates.
+        let id = index_u32(self.ids.len());
         self.ids.insert(value.clone(), id);
         id
     }
 
-    pub(crate) fn get(&self, value: &T) -> Option<u16> {
+    pub(crate) fn get(&self, value: &T) -> Option<u32> {
         self.ids.get(value).copied()
     }
 }
@@ -236,9 +284,9 @@ pub(crate) struct Index {
     pub(crate) group_slot: Vec<u32>,
     pub(crate) groups: Vec<Group>,
     pub(crate) status: Vec<OperationalStatus>,
-    pub(crate) class: Vec<u16>,
-    pub(crate) region: Vec<u16>,
-    pub(crate) environment: Vec<u16>,
+    pub(crate) class: Vec<u32>,
+    pub(crate) region: Vec<u32>,
+    pub(crate) environment: Vec<u32>,
     pub(crate) classes: Interner<CiClass>,
     pub(crate) regions: Interner<Region>,
     pub(crate) environments: Interner<Environment>,
@@ -246,7 +294,7 @@ pub(crate) struct Index {
 }
 
 /// The id stored for a node with no region or environment.
-pub(crate) const NO_LABEL: u16 = u16::MAX;
+pub(crate) const NO_LABEL: u32 = u32::MAX;
 
 impl Index {
     pub(crate) fn build<'a>(
@@ -297,7 +345,7 @@ impl Index {
         }
 
         let mut status = vec![OperationalStatus::Operational; nodes];
-        let mut class = vec![0u16; nodes];
+        let mut class = vec![0u32; nodes];
         let mut region = vec![NO_LABEL; nodes];
         let mut environment = vec![NO_LABEL; nodes];
         let mut classes = Interner::new();

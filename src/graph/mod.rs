@@ -1,12 +1,14 @@
 //! The dependency graph: typed relationships, redundancy groups, and the
 //! impact queries that run on them.
 
+mod edge_set;
 mod export;
 mod impact;
 mod index;
 mod kind;
 mod query;
 mod recovery;
+mod scc;
 mod store;
 
 pub use self::impact::{GroupOutcome, Impact, ImpactState, ImpactedItem, Path, PathStep, Reach};
@@ -14,4 +16,5 @@ pub(crate) use self::index::Index;
 pub use self::kind::{CustomKind, Propagation, Quorum, RelationKind, Relationship};
 pub use self::query::ImpactQuery;
 pub use self::recovery::{RecoveryPlan, RecoveryStep};
+pub(crate) use self::scc::Components;
 pub(crate) use self::store::Topology;

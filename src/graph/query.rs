@@ -296,8 +296,8 @@ impl Report {
 /// no item has resolves to nothing, so it matches nothing.
 #[derive(Debug)]
 struct LabelFilter {
-    include: Option<Vec<u16>>,
-    exclude: Vec<u16>,
+    include: Option<Vec<u32>>,
+    exclude: Vec<u32>,
 }
 
 impl LabelFilter {
@@ -321,7 +321,7 @@ impl LabelFilter {
         self.include.is_none() && self.exclude.is_empty()
     }
 
-    fn accepts(&self, id: u16) -> bool {
+    fn accepts(&self, id: u32) -> bool {
         let included = self
             .include
             .as_ref()

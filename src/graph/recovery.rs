@@ -1,11 +1,11 @@
 //! Recovery order for a failure, and the cycle report.
 
-use std::collections::HashMap;
-
-use petgraph::algo::tarjan_scc;
-use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::stable_graph::NodeIndex;
 
 use super::impact::Impact;
+use super::index::Csr;
+use super::scc::Components;
+use crate::hash::HashMap;
 use crate::{Cmdb, ResourceId};
 
 /// The order in which to bring back what a failure took down: every item
@@ -67,7 +67,7 @@ impl<'a> RecoveryPlan<'a> {
     }
 
     /// The steps that contain more than one item: the cycles to bring up
-    /// together.
+    /// together. O(steps) for the whole iteration.
     pub fn cycles(&self) -> impl Iterator<Item = &RecoveryStep<'a>> {
         self.steps.iter().filter(|step| step.items.len() > 1)
     }
@@ -103,30 +103,37 @@ impl<'a> Impact<'a> {
     ///
     /// # Complexity
     ///
-    /// O(V + E) over the result and the relationships between its items.
+    /// O(V + E) over the result (V roots and items) and the relationships
+    /// that start at its items (E), expected (a hash map numbers the items),
+    /// plus sorting the steps: O(V log V). Nothing recurses, so a chain or a
+    /// cycle of any length fits in any thread's stack.
     #[must_use]
     pub fn recovery_order(&self) -> RecoveryPlan<'a> {
         let nodes = self.nodes();
-        let position: HashMap<u32, usize> =
-            nodes.iter().enumerate().map(|(i, n)| (*n, i)).collect();
-        let index = self.cmdb().index();
-        let mut graph = DiGraph::<usize, ()>::with_capacity(nodes.len(), nodes.len());
-        for i in 0..nodes.len() {
-            graph.add_node(i);
+        let mut position: HashMap<u32, u32> = HashMap::default();
+        position.reserve(nodes.len());
+        for (at, node) in (0u32..).zip(&nodes) {
+            position.insert(*node, at);
         }
-        for (from, node) in nodes.iter().enumerate() {
-            for &to in &index.up.targets()[index.up.range(*node)] {
-                if let Some(&to) = position.get(&to) {
+        let index = self.cmdb().index();
+        let mut edges = Vec::with_capacity(nodes.len());
+        for (from, node) in (0u32..).zip(&nodes) {
+            for to in index.up.next(*node) {
+                if let Some(&to) = position.get(to) {
                     // `from` must be up before `to`.
-                    graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), ());
+                    edges.push((from, to));
                 }
             }
         }
+        let graph = Csr::links(nodes.len(), edges);
         let steps = waves(&graph)
             .into_iter()
             .map(|(wave, members)| RecoveryStep {
                 wave,
-                items: members.into_iter().map(|i| self.id_at(nodes[i])).collect(),
+                items: members
+                    .into_iter()
+                    .map(|at| self.id_at(nodes[at as usize]))
+                    .collect(),
             })
             .collect();
         RecoveryPlan {
@@ -140,37 +147,31 @@ impl<'a> Impact<'a> {
 /// each component's wave is one more than the highest wave of the
 /// components it has an edge from. Components come out sorted by wave, then
 /// by their smallest member; members are sorted.
-fn waves(graph: &DiGraph<usize, ()>) -> Vec<(u32, Vec<usize>)> {
-    // `tarjan_scc` returns components in reverse topological order.
-    let mut components = tarjan_scc(graph);
-    components.reverse();
-    let mut component_of = vec![0usize; graph.node_count()];
-    for (c, members) in components.iter().enumerate() {
-        for member in members {
-            component_of[member.index()] = c;
-        }
-    }
-    let mut wave = vec![0u32; components.len()];
-    for (c, members) in components.iter().enumerate() {
-        for member in members {
-            for source in graph.neighbors_directed(*member, petgraph::Direction::Incoming) {
-                let s = component_of[source.index()];
-                if s != c {
-                    wave[c] = wave[c].max(wave[s] + 1);
+fn waves(graph: &Csr) -> Vec<(u32, Vec<u32>)> {
+    let components = Components::find(graph);
+    let count = components.count();
+    let mut wave = vec![0u32; count];
+    // Counting down is a topological order: every component is levelled
+    // before any component it has an edge to.
+    for c in (0..count).rev() {
+        let next_wave = wave[c] + 1;
+        for &member in components.members(c) {
+            for &to in graph.next(member) {
+                let d = components.of(to);
+                if d != c {
+                    wave[d] = wave[d].max(next_wave);
                 }
             }
         }
     }
-    let mut result: Vec<(u32, Vec<usize>)> = components
-        .into_iter()
-        .enumerate()
-        .map(|(c, members)| {
-            let mut members: Vec<usize> = members.into_iter().map(NodeIndex::index).collect();
+    let mut result: Vec<(u32, Vec<u32>)> = (0..count)
+        .map(|c| {
+            let mut members = components.members(c).to_vec();
             members.sort_unstable();
             (wave[c], members)
         })
         .collect();
-    result.sort_by_key(|(wave, members)| (*wave, members.first().copied()));
+    result.sort_unstable_by_key(|(wave, members)| (*wave, members[0]));
     result
 }
 
@@ -187,7 +188,9 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(V + E), with a temporary copy of the propagating relationships.
+    /// O(V + E) time and O(V) working memory, on the query index (built
+    /// first if a write dropped it: O(V + E)). Nothing recurses, so a chain
+    /// or a cycle of any length fits in any thread's stack.
     ///
     /// # Example
     ///
@@ -202,33 +205,24 @@ impl Cmdb {
     #[must_use]
     pub fn cycles(&self) -> Vec<Vec<&ResourceId>> {
         let index = self.index();
-        let mut graph = DiGraph::<(), ()>::with_capacity(index.nodes, index.up.targets().len());
-        for _ in 0..index.nodes {
-            graph.add_node(());
-        }
-        for from in 0..index.nodes {
-            let from_u32 = super::query::index_u32(from);
-            for &to in &index.up.targets()[index.up.range(from_u32)] {
-                graph.add_edge(NodeIndex::new(from), NodeIndex::new(to as usize), ());
-            }
-        }
-        let topology = self.topology();
-        let mut cycles: Vec<Vec<usize>> = tarjan_scc(&graph)
-            .into_iter()
-            .filter(|component| component.len() > 1)
-            .map(|component| {
-                let mut members: Vec<usize> = component.into_iter().map(NodeIndex::index).collect();
+        let components = Components::find(&index.up);
+        let mut cycles: Vec<Vec<u32>> = (0..components.count())
+            .map(|c| components.members(c))
+            .filter(|members| members.len() > 1)
+            .map(|members| {
+                let mut members = members.to_vec();
                 members.sort_unstable();
                 members
             })
             .collect();
         cycles.sort_unstable();
+        let topology = self.topology();
         cycles
             .into_iter()
             .map(|members| {
                 members
                     .into_iter()
-                    .map(|node| topology.id(petgraph::stable_graph::NodeIndex::new(node)))
+                    .map(|node| topology.id(NodeIndex::new(node as usize)))
                     .collect()
             })
             .collect()

@@ -1586,3 +1586,177 @@ fn a_deeper_dependency_walk_reports_no_fewer_items() {
         within(4)
     );
 }
+
+// ---------------------------------------------------------------------------
+// Scale: interned labels, hubs, many groups
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_region_filter_reports_only_that_region_past_65536_regions() {
+    use itam_cmdb::{CiClass, ConfigurationItem, Region};
+    // 70,000 items, each in a region of its own, all depending on `hub`.
+    // Region ids used to be 16 bits and saturate past 65,534 regions, so a
+    // filter on one of the later regions reported the items of thousands.
+    const ITEMS: usize = 70_000;
+    let region = |i: usize| Region::new(&format!("region-{i:05}")).unwrap();
+    let mut batch = Batch::new();
+    batch.insert_ci(ci("hub"));
+    for i in 0..ITEMS {
+        let name = format!("item-{i:05}");
+        let item = ConfigurationItem::builder(id(&name), &name, CiClass::Server)
+            .region(region(i))
+            .build()
+            .unwrap();
+        batch
+            .insert_ci(item)
+            .relate(id(&name), RelationKind::DependsOn, id("hub"));
+    }
+    let mut estate = Estate::new();
+    estate.apply(batch).unwrap();
+    let cmdb = estate.cmdb();
+    for i in [0, 65_533, 65_534, 65_535, 65_536, ITEMS - 1] {
+        let query = ImpactQuery::new(id("hub")).region(region(i));
+        let impact = cmdb.blast_radius(&query).unwrap();
+        let found: Vec<&str> = impact.iter().map(|item| item.id().as_str()).collect();
+        assert_eq!(found, [format!("item-{i:05}")], "region {i}");
+        let excluded = ImpactQuery::new(id("hub")).exclude_region(region(i));
+        assert_eq!(cmdb.blast_radius(&excluded).unwrap().len(), ITEMS - 1);
+    }
+}
+
+#[test]
+fn a_hub_with_many_relationships_relates_and_unrelates_each_exactly() {
+    // A rack containing 5,000 servers: related, related again (a no-op),
+    // then half unrelated in the order they were added and half removed.
+    // Relating and unrelating find the relationship by hash, not by a scan
+    // of the rack's relationships.
+    const SERVERS: usize = 5_000;
+    let server = |i: usize| id(&format!("srv-{i:05}"));
+    let mut batch = Batch::new();
+    batch.insert_ci(ci("rack")).insert_ci(ci("room"));
+    for i in 0..SERVERS {
+        batch.insert_ci(ci(server(i).as_str())).relate(
+            id("rack"),
+            RelationKind::Contains,
+            server(i),
+        );
+    }
+    batch.relate(id("room"), RelationKind::Contains, id("rack"));
+    let mut estate = Estate::new();
+    estate.apply(batch).unwrap();
+    assert_eq!(estate.cmdb().relationship_count(), SERVERS + 1);
+
+    // Every repeat is a no-op, whichever server.
+    for i in [0, SERVERS / 2, SERVERS - 1] {
+        let repeat = estate.relate(&id("rack"), RelationKind::Contains, &server(i));
+        assert_eq!(repeat, Ok(false), "server {i}");
+    }
+    // Another kind between the same two items is a new relationship.
+    let manages = estate.relate(&id("rack"), RelationKind::Manages, &server(7));
+    assert_eq!(manages, Ok(true));
+
+    // Unrelate the first half in the order added; remove the second half.
+    let mut batch = Batch::new();
+    for i in 0..SERVERS / 2 {
+        batch.unrelate(id("rack"), RelationKind::Contains, server(i));
+    }
+    for i in SERVERS / 2..SERVERS {
+        batch.remove_ci(server(i));
+    }
+    estate.apply(batch).unwrap();
+    let cmdb = estate.cmdb();
+    let left: Vec<String> = cmdb.relationships().map(|r| r.to_string()).collect();
+    assert_eq!(left.len(), 2, "{left:?}");
+    assert!(cmdb.relationships_of("srv-00007").count() == 1);
+    let impact = cmdb.blast_radius(id("room")).unwrap();
+    assert_eq!(impact.len(), 1);
+
+    // Each of the first half can be related again, once.
+    for i in [0, 1, SERVERS / 2 - 1] {
+        let again = estate.relate(&id("rack"), RelationKind::Contains, &server(i));
+        assert_eq!(again, Ok(true), "server {i}");
+        let repeat = estate.relate(&id("rack"), RelationKind::Contains, &server(i));
+        assert_eq!(repeat, Ok(false), "server {i}");
+    }
+    assert_eq!(estate.cmdb().relationship_count(), 5);
+    assert_eq!(estate.cmdb().blast_radius(id("room")).unwrap().len(), 4);
+}
+
+#[test]
+fn removing_groups_keeps_the_others_in_declaration_order() {
+    // 100 groups of one member each; remove most of them (enough to sweep
+    // the holes out of the order), then add one back.
+    let mut batch = Batch::new();
+    for g in 0..100 {
+        let (group, member) = (format!("group-{g:03}"), format!("member-{g:03}"));
+        batch
+            .insert_ci(ci(&group))
+            .insert_ci(ci(&member))
+            .define_group(id(&group), Quorum::AtLeast(1), [id(&member)]);
+    }
+    let mut estate = Estate::new();
+    estate.apply(batch).unwrap();
+    let mut batch = Batch::new();
+    for g in (0..100).filter(|g| g % 10 != 3) {
+        batch.remove_ci(id(&format!("group-{g:03}")));
+    }
+    estate.apply(batch).unwrap();
+    estate
+        .define_group(&id("group-023"), Quorum::AtLeast(1), [id("member-000")])
+        .unwrap();
+    estate.insert_ci(ci("group-new")).unwrap();
+    estate
+        .define_group(&id("group-new"), Quorum::AtLeast(1), [id("member-001")])
+        .unwrap();
+    estate
+        .define_group(&id("group-003"), Quorum::AtLeast(2), [id("member-002")])
+        .unwrap();
+    let groups: Vec<String> = estate
+        .cmdb()
+        .groups()
+        .map(|(group, quorum)| format!("{group} {quorum:?}"))
+        .collect();
+    let mut expected: Vec<String> = (0..100)
+        .filter(|g| g % 10 == 3)
+        .map(|g| format!("group-{g:03} AtLeast(1)"))
+        .collect();
+    expected[0] = "group-003 AtLeast(2)".to_owned();
+    expected.push("group-new AtLeast(1)".to_owned());
+    assert_eq!(groups, expected);
+
+    // The snapshot keeps that order, and reads back equal.
+    let json = serde_json::to_string(estate.cmdb()).unwrap();
+    let back: itam_cmdb::Cmdb = serde_json::from_str(&json).unwrap();
+    assert_eq!(&back, estate.cmdb());
+    let order: Vec<String> = back.groups().map(|(group, _)| group.to_string()).collect();
+    assert_eq!(order.first().map(String::as_str), Some("group-003"));
+    assert_eq!(order.last().map(String::as_str), Some("group-new"));
+}
+
+#[test]
+fn a_batch_cannot_bring_more_kinds_than_the_limit() {
+    use itam_cmdb::Propagation::TargetToSource;
+    // Kind ids are 16 bits. The limit used to be checked against the kinds
+    // already in the CMDB only, so one batch could bring 65,536 new kinds;
+    // the later ones then shared the last id and read back as another kind.
+    const LIMIT: usize = 65_535;
+    let kind = |i: usize| RelationKind::custom(&format!("k{i}"), TargetToSource).unwrap();
+    let batch_of = |kinds: std::ops::Range<usize>| {
+        let mut batch = Batch::new();
+        for i in kinds {
+            batch.relate(id("a"), kind(i), id("b"));
+        }
+        batch
+    };
+    let mut estate = estate_of(&["a", "b"], &[]);
+    let refused = estate.apply(batch_of(0..LIMIT + 1));
+    assert_eq!(refused.map(drop), Err(Error::TooManyKinds));
+    assert_eq!(estate.cmdb().relationship_count(), 0);
+
+    // Exactly the limit fits, and each relationship keeps its own kind.
+    estate.apply(batch_of(0..LIMIT)).unwrap();
+    let last = estate.cmdb().relationships().last().unwrap();
+    assert_eq!(last.kind(), &kind(LIMIT - 1));
+    let one_more = estate.relate(&id("a"), kind(LIMIT), &id("b"));
+    assert_eq!(one_more, Err(Error::TooManyKinds));
+}

@@ -1,5 +1,6 @@
 //! Integration tests for itam-cmdb.
 
+mod deep;
 mod depreciation;
 mod finance_cost;
 mod finance_terms;
