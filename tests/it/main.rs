@@ -9,6 +9,7 @@ mod lifecycle;
 mod money;
 mod ownership;
 mod registers;
+mod roundtrip;
 mod serde;
 mod story;
 mod util;
