@@ -10,6 +10,7 @@ mod lifecycle;
 mod money;
 mod ownership;
 mod registers;
+mod roundtrip;
 mod serde;
 mod spoof;
 mod story;
