@@ -101,6 +101,13 @@ impl<T: Record> Register<T> {
             .and_then(|&at| self.slots[at].as_mut())
     }
 
+    /// The record's place in the register: places grow in insertion order
+    /// (with gaps where records were removed), so comparing them compares
+    /// when the records were inserted. O(1) expected.
+    pub(crate) fn position(&self, id: &str) -> Option<usize> {
+        self.positions.get(id).copied()
+    }
+
     /// Inserts `record` last; the caller has checked that its id is free.
     /// O(1) amortised.
     pub(crate) fn insert_new(&mut self, record: T) {

@@ -129,8 +129,15 @@ impl Ownership {
     /// O(j + r + c + f) expected for j journal entries, r removals, c
     /// conflicts and f claimed fields.
     fn check_history(&self, estate: &Estate) -> Result<(), Error> {
-        // Removals so far of each record, and in all.
-        let mut lives: HashMap<(&str, View), u32> = HashMap::default();
+        let total = self.check_removals()?;
+        self.check_journal(estate, &total)?;
+        self.check_conflicts(estate, &total)
+    }
+
+    /// The removal log counts from 1, in journal order, and each removal's
+    /// claims are of its record and fit their statuses. Returns how many
+    /// times each record was removed.
+    fn check_removals(&self) -> Result<HashMap<(&str, View), u32>, Error> {
         let mut total: HashMap<(&str, View), u32> = HashMap::default();
         let mut after = 0;
         for (n, removal) in self.removals.iter().enumerate() {
@@ -154,6 +161,19 @@ impl Ownership {
             }
             *total.entry((id.as_str(), view)).or_default() += 1;
         }
+        Ok(total)
+    }
+
+    /// The journal counts from 1, its values fit their fields, and each
+    /// field's entries chain, life by life, from the base value of its
+    /// claims to the record's value (see `check_history`).
+    fn check_journal(
+        &self,
+        estate: &Estate,
+        total: &HashMap<(&str, View), u32>,
+    ) -> Result<(), Error> {
+        // Removals so far of each record.
+        let mut lives: HashMap<(&str, View), u32> = HashMap::default();
 
         let mut tracks: HashMap<(&str, &Field), Track<'_>> = HashMap::default();
         // The fields journalled in each record's current life.
@@ -256,6 +276,16 @@ impl Ownership {
             }
         }
 
+        Ok(())
+    }
+
+    /// Every conflict's claim is valid and not a retraction, its kept value
+    /// fits the field, and its resource exists or was removed.
+    fn check_conflicts(
+        &self,
+        estate: &Estate,
+        total: &HashMap<(&str, View), u32>,
+    ) -> Result<(), Error> {
         for (n, conflict) in self.conflicts.iter().enumerate() {
             let claim = conflict.claim();
             let (id, field) = (claim.resource(), claim.field());

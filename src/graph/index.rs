@@ -92,6 +92,33 @@ impl Csr {
         }
     }
 
+    /// Sorts each node's edges by the neighbour's `rank`, then the kind's
+    /// `kind_rank`, then direction.
+    ///
+    /// # Complexity
+    ///
+    /// O(E log d) for the largest degree d.
+    fn canonical(&mut self, rank: &[u32], kind_rank: &[u16]) {
+        let mut buffer: Vec<(u32, u16, bool, u32, EdgeMeta)> = Vec::new();
+        for node in 0..self.offsets.len().saturating_sub(1) {
+            let range = self.range(index_u32(node));
+            if range.len() < 2 {
+                continue;
+            }
+            buffer.clear();
+            buffer.extend(range.clone().map(|at| {
+                let (to, meta) = (self.targets[at], self.metas[at]);
+                let kind = kind_rank[usize::from(meta.kind().0)];
+                (rank[to as usize], kind, meta.forward(), to, meta)
+            }));
+            buffer.sort_unstable_by_key(|&(rank, kind, forward, ..)| (rank, kind, forward));
+            for (at, &(.., to, meta)) in range.zip(&buffer) {
+                self.targets[at] = to;
+                self.metas[at] = meta;
+            }
+        }
+    }
+
     /// A plain adjacency over nodes `0..nodes`, without metas, each node's
     /// edges in the order given. Every end must be below `nodes`.
     ///
@@ -287,6 +314,10 @@ pub(crate) struct Index {
     pub(crate) class: Vec<u32>,
     pub(crate) region: Vec<u32>,
     pub(crate) environment: Vec<u32>,
+    /// Each node's place in the CMDB (the order items were added), or
+    /// [`NONE`] for a vacant node: the order of every result that lists
+    /// items by their place.
+    pub(crate) rank: Vec<u32>,
     pub(crate) classes: Interner<CiClass>,
     pub(crate) regions: Interner<Region>,
     pub(crate) environments: Interner<Environment>,
@@ -303,6 +334,31 @@ impl Index {
     ) -> Self {
         let graph = topology.graph();
         let nodes = graph.node_bound();
+
+        let mut status = vec![OperationalStatus::Operational; nodes];
+        let mut class = vec![0u32; nodes];
+        let mut region = vec![NO_LABEL; nodes];
+        let mut environment = vec![NO_LABEL; nodes];
+        let mut rank = vec![NONE; nodes];
+        let mut classes = Interner::new();
+        let mut regions = Interner::new();
+        let mut environments = Interner::new();
+        for (position, item) in items.enumerate() {
+            let Some(node) = topology.node(item.id().as_str()) else {
+                continue;
+            };
+            let node = node.index();
+            rank[node] = index_u32(position);
+            status[node] = item.status();
+            class[node] = classes.intern(item.class());
+            if let Some(r) = item.region() {
+                region[node] = regions.intern(r);
+            }
+            if let Some(e) = item.environment() {
+                environment[node] = environments.intern(e);
+            }
+        }
+
         let mut up = Vec::with_capacity(graph.edge_count());
         let mut down = Vec::with_capacity(graph.edge_count());
         let mut group_slot = vec![NONE; nodes];
@@ -344,32 +400,20 @@ impl Index {
             group.tolerance = group.members.saturating_sub(group.needed);
         }
 
-        let mut status = vec![OperationalStatus::Operational; nodes];
-        let mut class = vec![0u32; nodes];
-        let mut region = vec![NO_LABEL; nodes];
-        let mut environment = vec![NO_LABEL; nodes];
-        let mut classes = Interner::new();
-        let mut regions = Interner::new();
-        let mut environments = Interner::new();
-        for item in items {
-            let Some(node) = topology.node(item.id().as_str()) else {
-                continue;
-            };
-            let node = node.index();
-            status[node] = item.status();
-            class[node] = classes.intern(item.class());
-            if let Some(r) = item.region() {
-                region[node] = regions.intern(r);
-            }
-            if let Some(e) = item.environment() {
-                environment[node] = environments.intern(e);
-            }
-        }
+        // Each node's edges in an order that depends on the CMDB's content
+        // alone, not on which graph slots earlier removals freed: by the
+        // neighbour's place in the CMDB, then kind, then direction.
+        let kind_rank = kind_ranks(topology);
+        let mut up = Csr::build(nodes, up);
+        up.canonical(&rank, &kind_rank);
+        let mut down = Csr::build(nodes, down);
+        down.canonical(&rank, &kind_rank);
 
         Self {
             nodes,
-            up: Csr::build(nodes, up),
-            down: Csr::build(nodes, down),
+            up,
+            down,
+            rank,
             group_slot,
             groups,
             status,
@@ -403,6 +447,20 @@ impl Index {
             }
         }
     }
+}
+
+/// Each interned kind's place in the order of `RelationKind`s, which
+/// does not depend on the order the kinds were first used in.
+pub(crate) fn kind_ranks(topology: &Topology) -> Vec<u16> {
+    let kinds = topology.kinds();
+    let mut order: Vec<usize> = (0..kinds.len()).collect();
+    order.sort_unstable_by(|a, b| kinds[*a].cmp(&kinds[*b]));
+    let mut rank = vec![0u16; kinds.len()];
+    for (place, kind) in order.into_iter().enumerate() {
+        // Interned kinds are limited to `u16` ids (`check_room`).
+        rank[kind] = u16::try_from(place).unwrap_or(u16::MAX);
+    }
+    rank
 }
 
 /// The group slot of `node`, allocating one if it has none.

@@ -12,7 +12,7 @@ mod scc;
 mod store;
 
 pub use self::impact::{GroupOutcome, Impact, ImpactState, ImpactedItem, Path, PathStep, Reach};
-pub(crate) use self::index::Index;
+pub(crate) use self::index::{Index, kind_ranks};
 pub use self::kind::{CustomKind, Propagation, Quorum, RelationKind, Relationship};
 pub use self::query::ImpactQuery;
 pub use self::recovery::{RecoveryPlan, RecoveryStep};

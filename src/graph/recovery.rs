@@ -183,8 +183,9 @@ impl Cmdb {
     ///
     /// # Order
     ///
-    /// Cycles by their first item; items in the order they were added to
-    /// the CMDB (a removed item's place may be reused).
+    /// Items in the order they were added to the CMDB, and cycles by their
+    /// first item: the order depends on the CMDB's content alone, so an
+    /// estate and its snapshot answer alike.
     ///
     /// # Complexity
     ///
@@ -211,11 +212,11 @@ impl Cmdb {
             .filter(|members| members.len() > 1)
             .map(|members| {
                 let mut members = members.to_vec();
-                members.sort_unstable();
+                members.sort_unstable_by_key(|node| index.rank[*node as usize]);
                 members
             })
             .collect();
-        cycles.sort_unstable();
+        cycles.sort_unstable_by_key(|members| index.rank[members[0] as usize]);
         let topology = self.topology();
         cycles
             .into_iter()

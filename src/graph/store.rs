@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableGraph};
-use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use petgraph::visit::EdgeRef;
 
 use super::edge_set::{EdgeKey, EdgeSet};
 use super::kind::{Quorum, RelationKind, Relationship};
@@ -37,9 +37,18 @@ pub(crate) struct Topology {
     nodes: crate::hash::HashMap<ResourceId, NodeIndex>,
     /// Every edge, by its key.
     edges: EdgeSet,
+    /// The kinds by id; an id no relationship uses is free for reuse.
     kinds: Vec<RelationKind>,
+    /// How many relationships use each kind.
+    uses: Vec<u32>,
+    /// Kind ids no relationship uses any more.
+    free: Vec<KindId>,
+    /// The ids of the kinds in use.
     kind_ids: HashMap<RelationKind, KindId>,
-    /// Custom kind names seen, to refuse one name with two propagations.
+    /// The custom kind names in use, to refuse one name with two
+    /// propagations. A name no relationship uses any more is released, so
+    /// what a CMDB accepts depends on its relationships alone (as its
+    /// snapshot does).
     custom_names: HashMap<String, KindId>,
     quorums: Quorums,
 }
@@ -80,13 +89,6 @@ impl Topology {
 
     pub(crate) fn edge_count(&self) -> usize {
         self.graph.edge_count()
-    }
-
-    /// Every relationship, in edge order.
-    pub(crate) fn relationships(&self) -> impl Iterator<Item = Relationship> + '_ {
-        self.graph
-            .edge_references()
-            .map(|edge| self.relationship(edge.source(), *edge.weight(), edge.target()))
     }
 
     pub(crate) fn relationship(
@@ -150,16 +152,13 @@ impl Topology {
                 });
             }
         }
-        if self.kinds.len() >= MAX_KINDS {
-            return Err(Error::TooManyKinds);
-        }
-        Ok(())
+        self.check_room(1)
     }
 
     /// Checks that `new` kinds that the topology does not have yet fit
     /// (a batch's validation counts the kinds it introduces).
     pub(crate) fn check_room(&self, new: usize) -> Result<(), Error> {
-        if self.kinds.len() + new > MAX_KINDS {
+        if self.kind_ids.len() + new > MAX_KINDS {
             return Err(Error::TooManyKinds);
         }
         Ok(())
@@ -169,15 +168,37 @@ impl Topology {
         if let Some(id) = self.kind_ids.get(kind) {
             return *id;
         }
-        // Validation checked that the batch's new kinds fit (`check_kind`,
-        // `check_room`), so the id is below `MAX_KINDS`.
-        let id = KindId(u16::try_from(self.kinds.len()).unwrap_or(u16::MAX));
-        self.kinds.push(kind.clone());
+        let id = if let Some(id) = self.free.pop() {
+            self.kinds[usize::from(id.0)] = kind.clone();
+            id
+        } else {
+            // Validation checked that the batch's new kinds fit
+            // (`check_kind`, `check_room`), so the id is below `MAX_KINDS`.
+            let id = KindId(u16::try_from(self.kinds.len()).unwrap_or(u16::MAX));
+            self.kinds.push(kind.clone());
+            self.uses.push(0);
+            id
+        };
         self.kind_ids.insert(kind.clone(), id);
         if let RelationKind::Custom(custom) = kind {
             self.custom_names.insert(custom.name().to_owned(), id);
         }
         id
+    }
+
+    /// Counts one relationship fewer of `kind`, releasing the kind (and a
+    /// custom kind's name) when none is left.
+    fn release(&mut self, kind: KindId) {
+        let uses = &mut self.uses[usize::from(kind.0)];
+        *uses -= 1;
+        if *uses == 0 {
+            let released = &self.kinds[usize::from(kind.0)];
+            self.kind_ids.remove(released);
+            if let RelationKind::Custom(custom) = released {
+                self.custom_names.remove(custom.name());
+            }
+            self.free.push(kind);
+        }
     }
 
     pub(crate) fn add_node(&mut self, id: ResourceId) {
@@ -194,16 +215,20 @@ impl Topology {
         let Some(node) = self.nodes.remove(id) else {
             return;
         };
-        let touching: Vec<EdgeIndex> = self
+        let mut touching: Vec<EdgeIndex> = self
             .graph
             .edges_directed(node, Direction::Outgoing)
             .chain(self.graph.edges_directed(node, Direction::Incoming))
             .map(|edge| edge.id())
             .collect();
-        let graph = &self.graph;
+        // A loop (which only tests make) is both outgoing and incoming.
+        touching.sort_unstable();
+        touching.dedup();
         for edge in touching {
-            self.edges
-                .remove(key_of(graph, edge), edge_u32(edge), |e| key_at(graph, e));
+            let graph = &self.graph;
+            let key = key_of(graph, edge);
+            self.edges.remove(key, edge_u32(edge), |e| key_at(graph, e));
+            self.release(KindId(key.1));
         }
         self.graph.remove_node(node);
         self.quorums.remove(node);
@@ -234,6 +259,7 @@ impl Topology {
             return false;
         }
         let edge = self.graph.add_edge(s, t, kind);
+        self.uses[usize::from(kind.0)] += 1;
         let key = (node_u32(s), kind.0, node_u32(t));
         let graph = &self.graph;
         self.edges.insert(key, edge_u32(edge), |e| key_at(graph, e));
@@ -255,6 +281,7 @@ impl Topology {
         let key = (node_u32(s), kind.0, node_u32(t));
         let graph = &self.graph;
         self.edges.remove(key, edge_u32(edge), |e| key_at(graph, e));
+        self.release(kind);
         self.graph.remove_edge(edge).is_some()
     }
 

@@ -1297,7 +1297,6 @@ fn items(ids: &[&str]) -> Estate {
 }
 
 #[test]
-#[ignore = "issue 11 item 1: an estate with a column agreement and no claims is written without its agreement"]
 fn item_1_an_estate_without_claims_keeps_its_agreement() {
     let mut estate = Estate::new();
     estate.set_agreement(ColumnAgreement::itam_default());
@@ -1312,7 +1311,6 @@ fn item_1_an_estate_without_claims_keeps_its_agreement() {
 }
 
 #[test]
-#[ignore = "issue 11 item 2: a group whose members left after its quorum was set cannot be read back"]
 fn item_2_a_group_that_lost_members_can_be_read_back() {
     // A member removed with its item.
     let mut estate = items(&["a", "c"]);
@@ -1336,7 +1334,6 @@ fn item_2_a_group_that_lost_members_can_be_read_back() {
 }
 
 #[test]
-#[ignore = "issue 11 item 3: relationship order depends on freed graph slots, unlike the read-back copy's"]
 fn item_3_a_read_back_estate_orders_new_relationships_alike() {
     let mut estate = items(&["a", "b", "c"]);
     estate
@@ -1362,7 +1359,6 @@ fn item_3_a_read_back_estate_orders_new_relationships_alike() {
 }
 
 #[test]
-#[ignore = "issue 11 item 4: a custom kind with no relationship left still holds its name, but not once read back"]
 fn item_4_a_read_back_estate_refuses_the_same_custom_kinds() {
     let both = RelationKind::custom("feeds", Propagation::Both).unwrap();
     let never = RelationKind::custom("feeds", Propagation::Never).unwrap();
@@ -1379,7 +1375,6 @@ fn item_4_a_read_back_estate_refuses_the_same_custom_kinds() {
 }
 
 #[test]
-#[ignore = "issue 11 item 5: `Cmdb::cycles` follows graph slots, which a removal and an insert leave unlike the copy's"]
 fn item_5_a_read_back_estate_lists_cycles_alike() {
     let mut estate = items(&["a", "c"]);
     estate.remove_ci(&id("a")).unwrap();

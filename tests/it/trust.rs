@@ -234,9 +234,8 @@ fn repeated_keys_are_refused_everywhere() {
 fn a_journal_that_does_not_hold_together_is_refused() {
     let good = snapshot(&busy());
     assert!(serde_json::from_value::<Estate>(good.clone()).is_ok());
-    let journal = |json: &mut Json| -> Vec<Json> {
-        json["ownership"]["journal"].as_array().unwrap().clone()
-    };
+    let journal =
+        |json: &mut Json| -> Vec<Json> { json["ownership"]["journal"].as_array().unwrap().clone() };
 
     // Sequence numbers out of order.
     let mut json = good.clone();
@@ -284,7 +283,8 @@ fn a_conflict_log_or_removal_log_that_does_not_hold_together_is_refused() {
     refused(&json, "conflict 1");
 
     let mut json = good.clone();
-    json["ownership"]["conflicts"][0]["kept"] = json!({"money": {"amount": "1.00", "currency": "GBP"}});
+    json["ownership"]["conflicts"][0]["kept"] =
+        json!({"money": {"amount": "1.00", "currency": "GBP"}});
     refused(&json, "wrong value type");
 
     let mut json = good.clone();
@@ -351,7 +351,10 @@ fn an_exclusive_rule_lets_only_its_sources_write_even_an_empty_field() {
     // The listed source, and a person holding the listed role, may write.
     apply(&mut applied, [owner("a", "team", &auto("finance"), day(4))]);
     assert_eq!(applied.asset("a").unwrap().owner(), Some("team"));
-    apply(&mut applied, [owner("a", "pinned", &person("dana"), day(5))]);
+    apply(
+        &mut applied,
+        [owner("a", "pinned", &person("dana"), day(5))],
+    );
     assert_eq!(applied.asset("a").unwrap().owner(), Some("pinned"));
     // A retraction is never refused.
     apply(&mut applied, [retract("a", &person("dana"), day(6))]);
@@ -369,7 +372,10 @@ fn an_open_rule_is_a_priority_order_as_documented() {
             .with(Rule::field(AssetField::Owner).sources(["finance"]))
             .unwrap(),
     );
-    apply(&mut estate, [owner("a", "shadow", &auto("discovery"), day(1))]);
+    apply(
+        &mut estate,
+        [owner("a", "shadow", &auto("discovery"), day(1))],
+    );
     assert_eq!(estate.asset("a").unwrap().owner(), Some("shadow"));
     apply(&mut estate, [owner("a", "mine", &person("anyone"), day(2))]);
     apply(&mut estate, [owner("a", "team", &auto("finance"), day(3))]);
@@ -408,10 +414,21 @@ fn only_the_people_a_lock_names_can_set_it() {
     apply(&mut estate, [owner("a", "guess", &person("eve"), day(20))]);
     assert_eq!(held(&estate).as_deref(), Some("guess"));
     apply(&mut estate, [owner("a", "team-2", &finance, day(21))]);
-    assert_eq!(held(&estate).as_deref(), Some("team-2"), "eve's edit does not lock");
-    apply(&mut estate, [owner("a", "pinned", &person("dana"), day(40))]);
+    assert_eq!(
+        held(&estate).as_deref(),
+        Some("team-2"),
+        "eve's edit does not lock"
+    );
+    apply(
+        &mut estate,
+        [owner("a", "pinned", &person("dana"), day(40))],
+    );
     apply(&mut estate, [owner("a", "team-3", &finance, day(41))]);
-    assert_eq!(held(&estate).as_deref(), Some("pinned"), "dana's edit locks");
+    assert_eq!(
+        held(&estate).as_deref(),
+        Some("pinned"),
+        "dana's edit locks"
+    );
     assert!(matches!(
         estate.conflicts().last().unwrap().reason(),
         Reason::Locked { until: Some(_), .. }
@@ -436,7 +453,11 @@ fn a_rule_naming_an_undefined_role_or_a_role_defined_twice_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("defined twice"), "{err}");
     assert!(ColumnAgreement::new().with_role("ops", ["a", "a"]).is_err());
-    assert!(ColumnAgreement::new().with_role("ops\u{202e}", ["a"]).is_err());
+    assert!(
+        ColumnAgreement::new()
+            .with_role("ops\u{202e}", ["a"])
+            .is_err()
+    );
 }
 
 #[test]
@@ -507,7 +528,10 @@ fn removing_and_inserting_again_in_one_batch_keeps_the_erased_claims() {
     round_trip(&estate);
     // Removing the CI logs it too, with no claims.
     estate.remove_ci(&id("a")).unwrap();
-    assert_eq!(estate.removals()[1].ci().map(|c| c.id().as_str()), Some("a"));
+    assert_eq!(
+        estate.removals()[1].ci().map(|c| c.id().as_str()),
+        Some("a")
+    );
     round_trip(&estate);
 }
 
@@ -531,7 +555,8 @@ fn a_group_whose_members_left_still_loads_and_repeated_groups_are_refused() {
     );
     let err = serde_json::from_str::<Estate>(&text).unwrap_err();
     assert!(
-        err.to_string().contains("duplicate group `pool` in snapshot"),
+        err.to_string()
+            .contains("duplicate group `pool` in snapshot"),
         "{err}\n{text}"
     );
 }
