@@ -9,7 +9,11 @@
 
 use std::collections::HashMap;
 
-use itam_cmdb::{CiClass, Estate, ResourceId, synth::Generator};
+use chrono::NaiveDate;
+use itam_cmdb::{
+    Asset, AssetKind, CiClass, ConfigurationItem, Criticality, Currency, Environment, Estate,
+    Lifecycle, Money, OperationalStatus, Region, ResourceId, synth::Generator,
+};
 
 /// The seed every bench uses, so that runs compare like with like.
 pub(crate) const SEED: u64 = 0x1CE_CAFE;
@@ -181,4 +185,176 @@ pub(crate) fn peak_rss_mib() -> u64 {
                 .and_then(|kib| kib.parse::<u64>().ok())
         })
         .map_or(0, |kib| kib / 1024)
+}
+
+/// `SplitMix64`'s finaliser: a bijection on `u64` that scatters
+/// neighbouring numbers, so hashed ids and picks have no locality.
+pub(crate) fn mix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A small seeded pseudo-random sequence (`SplitMix64`) for bench inputs:
+/// the same seed gives the same inputs on every run.
+pub(crate) struct Mix(u64);
+
+impl Mix {
+    /// A sequence seeded with `seed`.
+    pub(crate) fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next number.
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.0)
+    }
+
+    /// A number below `bound` (which is not zero).
+    pub(crate) fn below(&mut self, bound: usize) -> usize {
+        (self.next_u64() % bound as u64) as usize
+    }
+
+    /// Shuffles `items` in place (Fisher-Yates).
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, self.below(i + 1));
+        }
+    }
+}
+
+/// The id `<prefix>-<16 hex digits>` of the `i`th item: distinct for
+/// distinct `i` (the hash is a bijection), with no shared structure
+/// between neighbours, as cloud instance ids and serial numbers are.
+pub(crate) fn hashed_id(prefix: &str, i: u64) -> ResourceId {
+    ResourceId::new(format!("{prefix}-{:016x}", mix(i ^ SEED))).expect("a hashed id is a valid id")
+}
+
+/// The classes of [`hashed_records`] with their weights out of 100, about
+/// the shares of the generated estate.
+const CLASSES: [(CiClass, &str, u64); 10] = [
+    (CiClass::VirtualMachine, "vm", 40),
+    (CiClass::Container, "ctr", 26),
+    (CiClass::Application, "app", 12),
+    (CiClass::Database, "db", 5),
+    (CiClass::Queue, "mq", 3),
+    (CiClass::Cache, "cache", 3),
+    (CiClass::LoadBalancer, "lb", 3),
+    (CiClass::Hypervisor, "hv", 4),
+    (CiClass::Server, "srv", 2),
+    (CiClass::Storage, "san", 2),
+];
+
+/// The owning teams of [`hashed_records`].
+const TEAMS: [&str; 6] = [
+    "team-payments",
+    "team-platform",
+    "team-data",
+    "team-identity",
+    "team-search",
+    "team-sre",
+];
+
+/// The regions of [`hashed_records`].
+const REGIONS: [&str; 4] = ["eu-west-2", "eu-west-1", "us-east-1", "ap-southeast-1"];
+
+/// `count` configuration items of the generated estate's shape (its mix of
+/// classes, statuses, environments, owners and attributes) with hashed
+/// ids (see [`hashed_id`]), and an asset of the same id for about 60% of
+/// the infrastructure items, in an order with no locality.
+pub(crate) fn hashed_records(count: usize) -> (Vec<ConfigurationItem>, Vec<Asset>) {
+    let mut rng = Mix::new(SEED ^ count as u64);
+    let mut cis = Vec::with_capacity(count);
+    let mut assets = Vec::new();
+    let gbp = Currency::new("GBP").expect("an ISO 4217 code");
+    let day = NaiveDate::from_ymd_opt(2024, 1, 1).expect("a valid date");
+    for i in 0..count {
+        let mut pick = rng.below(100) as u64;
+        let (class, prefix) = CLASSES
+            .iter()
+            .find(|(_, _, weight)| {
+                let hit = pick < *weight;
+                pick = pick.saturating_sub(*weight);
+                hit
+            })
+            .map_or((CiClass::VirtualMachine, "vm"), |(class, prefix, _)| {
+                (class.clone(), *prefix)
+            });
+        let id = hashed_id(prefix, i as u64);
+        let status = match rng.below(100) {
+            0..95 => OperationalStatus::Operational,
+            95..97 => OperationalStatus::InMaintenance,
+            97..99 => OperationalStatus::Standby,
+            _ => OperationalStatus::Retired,
+        };
+        let environment = match rng.below(10) {
+            0..8 => Environment::Production,
+            8 => Environment::Staging,
+            _ => Environment::Development,
+        };
+        let team = TEAMS[rng.below(TEAMS.len())];
+        let region = Region::new(REGIONS[rng.below(REGIONS.len())]).expect("a valid region");
+        let mut builder = ConfigurationItem::builder(id.clone(), id.as_str(), class.clone())
+            .status(status)
+            .environment(environment)
+            .region(region.clone())
+            .criticality(match rng.below(4) {
+                0 => Criticality::Low,
+                1 => Criticality::Medium,
+                2 => Criticality::High,
+                _ => Criticality::MissionCritical,
+            })
+            .owner(team);
+        builder = match class {
+            CiClass::VirtualMachine | CiClass::Hypervisor => builder
+                .attribute(
+                    "os",
+                    ["Ubuntu 24.04", "RHEL 9", "Windows Server 2022"][rng.below(3)],
+                )
+                .attribute("cores", [2_i64, 4, 8, 16][rng.below(4)]),
+            CiClass::Application => builder.attribute("version", format!("1.{}.0", rng.below(40))),
+            CiClass::Database => builder.attribute("engine", "postgres"),
+            _ => builder.attribute("tier", i64::try_from(rng.below(3)).expect("small")),
+        };
+        cis.push(builder.build().expect("a valid item"));
+        let infrastructure = matches!(
+            class,
+            CiClass::VirtualMachine
+                | CiClass::Hypervisor
+                | CiClass::Server
+                | CiClass::Storage
+                | CiClass::LoadBalancer
+                | CiClass::Database
+        );
+        if infrastructure && rng.below(10) < 6 {
+            let bought = day + chrono::Days::new(rng.below(900) as u64);
+            let kind = if matches!(class, CiClass::VirtualMachine | CiClass::LoadBalancer) {
+                AssetKind::CloudResource
+            } else {
+                AssetKind::Hardware
+            };
+            let asset = Asset::builder(id.clone(), prefix, kind)
+                .lifecycle(Lifecycle::InUse)
+                .owner(team)
+                .budget_owner("Dana Whitfield")
+                .cost_center(["CC-100", "CC-200", "CC-300"][rng.below(3)])
+                .location(region.as_str())
+                .purchase_date(bought)
+                .purchase_cost(Money::from_minor(
+                    i64::try_from(100_000 + rng.below(2_000_000)).expect("fits"),
+                    gbp,
+                ))
+                .monthly_cost(Money::from_minor(
+                    i64::try_from(1_000 + rng.below(30_000)).expect("fits"),
+                    gbp,
+                ))
+                .warranty_end(bought + chrono::Days::new(1_095))
+                .build()
+                .expect("a valid asset");
+            assets.push(asset);
+        }
+    }
+    (cis, assets)
 }
