@@ -56,4 +56,4 @@ pub use self::policy::{
 pub use self::reconcile::{FieldPair, Finding, ReconcileRules, Reconciliation, status_agrees};
 pub use self::report::{Conflict, Decision, Explanation, JournalEntry, Outcome, Report};
 pub use self::state::ClaimStatus;
-pub(crate) use self::state::{Added, FieldState};
+pub(crate) use self::state::{Added, FieldState, StagedField, StagedView};
