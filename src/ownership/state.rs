@@ -6,7 +6,7 @@
 //! A field keeps its claims in replay order, and its outcome is a pure
 //! function of them: a claim is withdrawn when its source retracts later,
 //! and the other claims are decided in order, each against the value and
-//! provenance the accepted claims before it left. With k claims after the
+//! provenance the accepted claims before it left. With k claims from the
 //! earliest claim a new one affects:
 //!
 //! * a claim that sorts after every other (feeds mostly send claims in the
@@ -18,13 +18,13 @@
 //!   starting from the state before it (withdrawing a rejected claim
 //!   changes nothing, since the policy decides from the field, its value
 //!   and provenance and the claim alone): O(k);
-//! * a claim that sorts before others is inserted and decides again the
-//!   claims from its position on: O(k), O(all claims) at worst.
+//! * a claim that sorts before others decides again only the claims from
+//!   its position on, but inserting it (and, in a batch, copying the
+//!   field) costs O(all claims).
 //!
 //! The per-source index and each claim's holder before it are derived: a
-//! field builds them (in one pass over its claims) on its first retraction
-//! or late claim, keeps them up to date after that, and never stores them
-//! in a snapshot.
+//! field builds them in one pass over its claims on its first retraction,
+//! keeps them up to date after that, and never stores them in a snapshot.
 //!
 //! A batch does not copy the fields it touches: it stages their claims in
 //! a [`Layer`] over the estate's state, which it only reads (the claims it
@@ -32,7 +32,7 @@
 //! applies the layer in place, so a batch costs O(its claims) however many
 //! claims the fields hold. Only a claim that sorts before others, or the
 //! first retraction on a field without an index, copies the field into
-//! the layer's own state, at O(all claims) like the decisions it makes.
+//! the staged field's own state, at O(all claims), once per batch.
 //!
 //! A claim enters the conflict log once, the first time it is rejected:
 //! each claim carries a mark, so deciding a field again does not log the
@@ -74,6 +74,107 @@ fn is_live(status: &ClaimStatus) -> bool {
 /// What a layer reads for a claim of its base that the batch withdrew.
 static WITHDRAWN: ClaimStatus = ClaimStatus::Withdrawn;
 
+/// One mark per claim, a bit each; the first 64 are kept inline, so that
+/// most fields need no allocation for them. Stored as a list of booleans.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Marks {
+    len: usize,
+    /// Marks 0 to 63.
+    first: u64,
+    /// Marks from 64 on, 64 a word. Bits past `len` are clear.
+    rest: Vec<u64>,
+}
+
+impl Marks {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn word(&self, at: usize) -> (u64, u64) {
+        if at < 64 {
+            (self.first, 1 << at)
+        } else {
+            (self.rest[(at - 64) / 64], 1 << ((at - 64) % 64))
+        }
+    }
+
+    pub(crate) fn get(&self, at: usize) -> bool {
+        let (word, bit) = self.word(at);
+        word & bit != 0
+    }
+
+    fn set(&mut self, at: usize, mark: bool) {
+        let (word, bit) = if at < 64 {
+            (&mut self.first, 1 << at)
+        } else {
+            (&mut self.rest[(at - 64) / 64], 1 << ((at - 64) % 64))
+        };
+        if mark {
+            *word |= bit;
+        } else {
+            *word &= !bit;
+        }
+    }
+
+    fn push(&mut self, mark: bool) {
+        let at = self.len;
+        if at >= 64 && (at - 64) % 64 == 0 {
+            self.rest.push(0);
+        }
+        self.len += 1;
+        self.set(at, mark);
+    }
+
+    fn truncate(&mut self, len: usize) {
+        while self.len > len {
+            self.len -= 1;
+            self.set(self.len, false);
+            if self.len >= 64 && (self.len - 64) % 64 == 0 {
+                self.rest.pop();
+            }
+        }
+    }
+
+    /// Inserts a mark at `at`: O(marks).
+    fn insert(&mut self, at: usize, mark: bool) {
+        let mut all: Vec<bool> = self.iter().collect();
+        all.insert(at, mark);
+        *self = all.into_iter().collect();
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = bool> + '_ {
+        (0..self.len).map(|at| self.get(at))
+    }
+}
+
+impl FromIterator<bool> for Marks {
+    fn from_iter<I: IntoIterator<Item = bool>>(marks: I) -> Self {
+        let mut all = Self::default();
+        all.extend(marks);
+        all
+    }
+}
+
+impl Extend<bool> for Marks {
+    fn extend<I: IntoIterator<Item = bool>>(&mut self, marks: I) {
+        for mark in marks {
+            self.push(mark);
+        }
+    }
+}
+
+impl Serialize for Marks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for Marks {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Vec::<bool>::deserialize(deserializer).map(|marks| marks.into_iter().collect())
+    }
+}
+
 /// One field's claims, the value the record held before the first of them,
 /// and the decided outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -87,16 +188,16 @@ pub(crate) struct FieldState {
     pub(crate) statuses: Vec<ClaimStatus>,
     /// Whether each claim has entered the conflict log. A claim enters it
     /// once, the first time it is rejected; every rejected claim is marked.
-    pub(crate) logged: Vec<bool>,
+    pub(crate) logged: Marks,
     pub(crate) value: Option<Value>,
     pub(crate) provenance: Option<Provenance>,
     /// The position of the claim that gave `value` (the last accepted
     /// claim); `None` when no claim did. Derived.
     #[serde(skip)]
     holder: Option<usize>,
-    /// Built on the first retraction or late claim. Derived.
+    /// Built on the first retraction. Derived.
     #[serde(skip)]
-    index: Option<Index>,
+    index: Option<Box<Index>>,
 }
 
 /// A field's state as a snapshot stores it; the derived data is rebuilt.
@@ -108,7 +209,7 @@ struct Stored {
     statuses: Vec<ClaimStatus>,
     /// Missing marks are refused by [`FieldState::check`].
     #[serde(default)]
-    logged: Vec<bool>,
+    logged: Marks,
     value: Option<Value>,
     provenance: Option<Provenance>,
 }
@@ -288,7 +389,9 @@ impl Fold {
 struct Rows<'a> {
     claims: &'a [Claim],
     statuses: &'a mut [ClaimStatus],
-    logged: &'a mut [bool],
+    /// The marks of the claims, from `marked` on.
+    logged: &'a mut Marks,
+    marked: usize,
     /// Empty when the field has no index.
     links: &'a mut [Link],
 }
@@ -310,6 +413,7 @@ fn refold(
         claims,
         statuses,
         logged,
+        marked,
         links,
     } = rows;
     for (k, claim) in claims.iter().enumerate() {
@@ -321,8 +425,8 @@ fn refold(
             continue;
         }
         let status = fold.decide(field, policy, at, claim);
-        if matches!(status, ClaimStatus::Rejected(_)) && !logged[k] {
-            logged[k] = true;
+        if matches!(status, ClaimStatus::Rejected(_)) && !logged.get(marked + k) {
+            logged.set(marked + k, true);
             if skip != Some(at) {
                 rejected.push(at);
             }
@@ -391,7 +495,7 @@ impl FieldState {
             base,
             claims: Vec::new(),
             statuses: Vec::new(),
-            logged: Vec::new(),
+            logged: Marks::default(),
             provenance: None,
             holder: None,
             index: None,
@@ -418,7 +522,7 @@ impl FieldState {
 
     fn build_index(&mut self) {
         if self.index.is_none() {
-            self.index = Some(Index::build(&self.claims, &self.statuses));
+            self.index = Some(Box::new(Index::build(&self.claims, &self.statuses)));
         }
     }
 
@@ -467,7 +571,8 @@ impl FieldState {
             let mut start = from;
             if live {
                 let status = fold.decide(&self.field, policy, at, &self.claims[at]);
-                self.logged[at] = matches!(status, ClaimStatus::Rejected(_));
+                self.logged
+                    .set(at, matches!(status, ClaimStatus::Rejected(_)));
                 self.statuses[at] = status;
                 start = at + 1;
             }
@@ -479,7 +584,8 @@ impl FieldState {
                 Rows {
                     claims: &self.claims[start..],
                     statuses: &mut self.statuses[start..],
-                    logged: &mut self.logged[start..],
+                    logged: &mut self.logged,
+                    marked: start,
                     links: &mut [],
                 },
                 Some(at),
@@ -494,7 +600,7 @@ impl FieldState {
             }
         }
         if self.index.is_some() {
-            self.index = Some(Index::build(&self.claims, &self.statuses));
+            self.index = Some(Box::new(Index::build(&self.claims, &self.statuses)));
         }
         Added::Decided { at, rejected_again }
     }
@@ -504,31 +610,41 @@ impl FieldState {
     pub(crate) fn apply(&mut self, layer: Layer) {
         let Layer {
             keep,
-            withdrawn,
             claims,
             statuses,
             logged,
-            links,
-            heads,
             fold,
+            extra,
         } = layer;
-        for at in withdrawn {
-            if at < keep {
-                self.statuses[at] = ClaimStatus::Withdrawn;
-            }
-        }
         replace_from(&mut self.claims, keep, claims);
         replace_from(&mut self.statuses, keep, statuses);
-        replace_from(&mut self.logged, keep, logged);
-        if let Some(index) = &mut self.index {
-            replace_from(&mut index.links, keep, links);
-            for (source, head) in heads {
-                match head {
-                    Some(head) => {
-                        index.heads.insert(source, head);
-                    }
-                    None => {
-                        index.heads.remove(&source);
+        if keep == 0 {
+            self.logged = logged;
+        } else {
+            self.logged.truncate(keep);
+            self.logged.extend(logged.iter());
+        }
+        if let Some(extra) = extra {
+            let Extra {
+                withdrawn,
+                links,
+                heads,
+            } = *extra;
+            for at in withdrawn {
+                if at < keep {
+                    self.statuses[at] = ClaimStatus::Withdrawn;
+                }
+            }
+            if let Some(index) = &mut self.index {
+                replace_from(&mut index.links, keep, links);
+                for (source, head) in heads {
+                    match head {
+                        Some(head) => {
+                            index.heads.insert(source, head);
+                        }
+                        None => {
+                            index.heads.remove(&source);
+                        }
                     }
                 }
             }
@@ -583,7 +699,12 @@ impl FieldState {
         }
         let mut value = self.base.as_ref();
         let mut provenance = None;
-        for ((claim, status), logged) in self.claims.iter().zip(&self.statuses).zip(&self.logged) {
+        for ((claim, status), logged) in self
+            .claims
+            .iter()
+            .zip(&self.statuses)
+            .zip(self.logged.iter())
+        {
             let retract = matches!(claim.update(), Update::Retract);
             match status {
                 ClaimStatus::Retraction if retract => {}
@@ -633,17 +754,24 @@ fn replace_from<T>(items: &mut Vec<T>, keep: usize, tail: Vec<T>) {
 pub(crate) struct Layer {
     /// The claims before `keep` are the base's.
     keep: usize,
-    /// Base claims (before `keep`) the batch withdrew.
-    withdrawn: HashSet<usize, RandomState>,
     claims: Vec<Claim>,
     statuses: Vec<ClaimStatus>,
-    logged: Vec<bool>,
-    /// Empty when the base has no index.
+    logged: Marks,
+    fold: Fold,
+    /// Only over a base with an index.
+    extra: Option<Box<Extra>>,
+}
+
+/// What a layer over a base with an index also keeps.
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    /// Base claims (before `keep`) the batch withdrew.
+    withdrawn: HashSet<usize, RandomState>,
+    /// One per claim of the layer.
     links: Vec<Link>,
     /// Each source's last live claim where the batch changed it (`None`:
     /// the source retracted and has none).
     heads: HashMap<BySource, Option<usize>>,
-    fold: Fold,
 }
 
 /// A field as a layer leaves it: its base state with the layer on top.
@@ -673,7 +801,12 @@ impl<'a> StagedView<'a> {
         let keep = self.layer.keep;
         if at >= keep {
             &self.layer.statuses[at - keep]
-        } else if self.layer.withdrawn.contains(&at) {
+        } else if self
+            .layer
+            .extra
+            .as_ref()
+            .is_some_and(|extra| extra.withdrawn.contains(&at))
+        {
             &WITHDRAWN
         } else {
             &self.base.statuses[at]
@@ -688,13 +821,17 @@ impl<'a> StagedView<'a> {
                 .as_ref()
                 .map_or_else(Link::default, |index| index.links[at])
         } else {
-            self.layer.links.get(at - keep).copied().unwrap_or_default()
+            self.layer
+                .extra
+                .as_ref()
+                .and_then(|extra| extra.links.get(at - keep).copied())
+                .unwrap_or_default()
         }
     }
 
     /// The last live claim of `source`.
     fn head(self, source: &Source) -> Option<usize> {
-        match self.layer.heads.get(source) {
+        match self.layer.extra.as_ref().and_then(|e| e.heads.get(source)) {
             Some(head) => *head,
             None => self
                 .base
@@ -780,10 +917,14 @@ impl Layer {
         StagedView { base, layer: self }
     }
 
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// Withdraws the live claim at `at`; returns its status before.
     fn withdraw(&mut self, base: &FieldState, at: usize) -> ClaimStatus {
         if at < self.keep {
-            self.withdrawn.insert(at);
+            self.extra().withdrawn.insert(at);
             base.statuses[at].clone()
         } else {
             std::mem::replace(&mut self.statuses[at - self.keep], ClaimStatus::Withdrawn)
@@ -792,7 +933,7 @@ impl Layer {
 
     /// Sets the last live claim of `claim`'s source.
     fn set_head(&mut self, claim: &Claim, head: Option<usize>, saved: Option<&mut Appended>) {
-        let was = self.heads.insert(BySource(claim.clone()), head);
+        let was = self.extra().heads.insert(BySource(claim.clone()), head);
         if let Some(saved) = saved {
             let was = was.map_or(HeadEntry::Absent, HeadEntry::Present);
             saved.head = Some((BySource(claim.clone()), was));
@@ -809,9 +950,10 @@ impl Layer {
         let mut claims = base.claims[to..keep].to_vec();
         claims.append(&mut self.claims);
         self.claims = claims;
+        let withdrawn = self.extra.as_ref().map(|extra| &extra.withdrawn);
         let mut statuses: Vec<ClaimStatus> = (to..keep)
             .map(|at| {
-                if self.withdrawn.contains(&at) {
+                if withdrawn.is_some_and(|w| w.contains(&at)) {
                     ClaimStatus::Withdrawn
                 } else {
                     base.statuses[at].clone()
@@ -820,13 +962,14 @@ impl Layer {
             .collect();
         statuses.append(&mut self.statuses);
         self.statuses = statuses;
-        let mut logged = base.logged[to..keep].to_vec();
-        logged.append(&mut self.logged);
+        let mut logged: Marks = (to..keep).map(|at| base.logged.get(at)).collect();
+        logged.extend(self.logged.iter());
         self.logged = logged;
         if let Some(index) = &base.index {
+            let extra = self.extra();
             let mut links = index.links[to..keep].to_vec();
-            links.append(&mut self.links);
-            self.links = links;
+            links.append(&mut extra.links);
+            extra.links = links;
         }
         self.keep = to;
     }
@@ -873,14 +1016,6 @@ impl Layer {
             if let Some(from) = earliest {
                 self.lower(base, from);
                 let k = from - self.keep;
-                if let Some(saved) = &mut saved {
-                    saved.decided = Some(Decided {
-                        from,
-                        statuses: self.statuses[k..].to_vec(),
-                        logged: self.logged[k..].to_vec(),
-                        links: self.links[k..].to_vec(),
-                    });
-                }
                 let view = self.view(base);
                 let holder = view.link(from).before;
                 let fold = Fold::held(
@@ -888,6 +1023,16 @@ impl Layer {
                     holder.map(|h| (h, view.claim(h), view.status(h))),
                 );
                 self.fold = fold;
+                let extra = self.extra.get_or_insert_with(Box::default);
+                if let Some(saved) = &mut saved {
+                    saved.decided = Some(Decided {
+                        from,
+                        statuses: self.statuses[k..].to_vec(),
+                        logged: (k..self.logged.len()).map(|t| self.logged.get(t)).collect(),
+                        links: extra.links.get(k..).unwrap_or_default().to_vec(),
+                    });
+                }
+                let links = extra.links.get_mut(k..).unwrap_or_default();
                 refold(
                     &base.field,
                     policy,
@@ -896,8 +1041,9 @@ impl Layer {
                     Rows {
                         claims: &self.claims[k..],
                         statuses: &mut self.statuses[k..],
-                        logged: &mut self.logged[k..],
-                        links: &mut self.links[k..],
+                        logged: &mut self.logged,
+                        marked: k,
+                        links,
                     },
                     None,
                     &mut rejected_again,
@@ -919,7 +1065,7 @@ impl Layer {
             (status, Link { before, prev })
         };
         if indexed {
-            self.links.push(link);
+            self.extra().links.push(link);
         }
         self.logged.push(matches!(status, ClaimStatus::Rejected(_)));
         self.statuses.push(status);
@@ -942,29 +1088,36 @@ impl Layer {
         self.claims.truncate(tail);
         self.statuses.truncate(tail);
         self.logged.truncate(tail);
-        self.links.truncate(tail);
+        if let Some(extra) = &mut self.extra {
+            extra.links.truncate(tail);
+        }
         if let Some(decided) = decided {
             let k = decided.from - self.keep;
             for (slot, status) in self.statuses[k..].iter_mut().zip(decided.statuses) {
                 *slot = status;
             }
-            self.logged[k..k + decided.logged.len()].copy_from_slice(&decided.logged);
-            self.links[k..k + decided.links.len()].copy_from_slice(&decided.links);
+            for (n, mark) in decided.logged.into_iter().enumerate() {
+                self.logged.set(k + n, mark);
+            }
+            if let Some(extra) = &mut self.extra {
+                extra.links[k..k + decided.links.len()].copy_from_slice(&decided.links);
+            }
         }
         for (at, was) in withdrawn.into_iter().rev() {
             if at < self.keep {
-                self.withdrawn.remove(&at);
+                self.extra().withdrawn.remove(&at);
             } else {
                 self.statuses[at - self.keep] = was;
             }
         }
         if let Some((source, was)) = head {
+            let heads = &mut self.extra().heads;
             match was {
                 HeadEntry::Present(head) => {
-                    self.heads.insert(source, head);
+                    heads.insert(source, head);
                 }
                 HeadEntry::Absent => {
-                    self.heads.remove(&source);
+                    heads.remove(&source);
                 }
             }
         }
@@ -1237,7 +1390,7 @@ mod tests {
         let (at, rejected_again) = decided(state.add(claim("finance", "f", 1), &policy));
         assert!(matches!(state.statuses[at], ClaimStatus::Accepted(_)));
         assert_eq!(rejected_again, [1], "discovery's claim, now second");
-        assert_eq!(state.logged, [false, true]);
+        assert_eq!(state.logged.iter().collect::<Vec<_>>(), [false, true]);
         // An appended claim that loses reports only itself.
         let (_, rejected_again) = decided(state.add(claim("discovery", "d3", 3), &policy));
         assert!(rejected_again.is_empty());
@@ -1287,7 +1440,7 @@ mod tests {
             assert_eq!(state.check(), Ok(()));
         }
         assert!(flips > 0);
-        assert_eq!(logged, state.logged.iter().filter(|l| **l).count());
+        assert_eq!(logged, state.logged.iter().filter(|l| *l).count());
         assert!(logged <= n, "{logged} conflicts for {n} claims");
         // Every claim but the last one's source's... each claim lost at
         // some point but the ones that never did.
@@ -1320,14 +1473,14 @@ mod tests {
         assert!(provenance.check().is_err());
 
         let mut unlogged = state.clone();
-        unlogged.logged[2] = false;
+        unlogged.logged.set(2, false);
         assert_eq!(
             unlogged.check(),
             Err("a rejected claim is not in the conflict log")
         );
 
         let mut unmarked = state.clone();
-        unmarked.logged.pop();
+        unmarked.logged.truncate(2);
         assert_eq!(unmarked.check(), Err("a claim has no conflict log mark"));
 
         // Discovery's first claim stays accepted after its retraction.
@@ -1507,6 +1660,26 @@ mod tests {
         assert_derived(&stored[0]);
     }
 
+    #[test]
+    fn marks_keep_a_bit_per_claim() {
+        let pattern = |i: usize| i % 3 == 0 || i == 64 || i == 127;
+        let mut marks: Marks = (0..200).map(pattern).collect();
+        assert_eq!(marks.len(), 200);
+        assert!((0..200).all(|i| marks.get(i) == pattern(i)));
+        marks.insert(0, true);
+        assert!(marks.get(0) && (1..201).all(|i| marks.get(i) == pattern(i - 1)));
+        marks.truncate(65);
+        let rebuilt: Marks = (0..65).map(|i| i == 0 || pattern(i - 1)).collect();
+        assert_eq!(
+            marks, rebuilt,
+            "equal however built: bits past the end are clear"
+        );
+        let json = serde_json::to_string(&marks).unwrap();
+        assert_eq!(serde_json::from_str::<Marks>(&json).unwrap(), marks);
+        marks.truncate(0);
+        assert_eq!(marks, Marks::default());
+    }
+
     // -----------------------------------------------------------------
     // Against a reference that decides the whole field again each time
     // -----------------------------------------------------------------
@@ -1682,9 +1855,9 @@ mod tests {
         (0..view.len())
             .map(|i| {
                 let logged = if i < view.layer.keep {
-                    view.base.logged[i]
+                    view.base.logged.get(i)
                 } else {
-                    view.layer.logged[i - view.layer.keep]
+                    view.layer.logged.get(i - view.layer.keep)
                 };
                 (view.claim(i).clone(), view.status(i).clone(), logged)
             })
