@@ -1,6 +1,8 @@
 //! The claim half of the write path: staging a batch's claims against the
 //! estate (the dry run), then committing what was staged.
 
+use std::collections::hash_map::Entry;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Change, Estate, Validation};
@@ -528,9 +530,17 @@ impl Estate {
             if resource.fields.is_empty() {
                 continue;
             }
-            let states = self.ownership.fields.entry(id).or_default();
-            for state in resource.fields {
-                state.commit(states);
+            match self.ownership.fields.entry(id) {
+                // Collected in place: the staged list's memory is reused.
+                Entry::Vacant(entry) => {
+                    let states = resource.fields.into_iter();
+                    entry.insert(states.filter_map(StagedField::into_own).collect());
+                }
+                Entry::Occupied(mut entry) => {
+                    for state in resource.fields {
+                        state.commit(entry.get_mut());
+                    }
+                }
             }
         }
         let journal = &mut self.ownership.journal;

@@ -1191,21 +1191,26 @@ impl StagedField {
         policy: &dyn FieldOwnership,
         undo: bool,
     ) -> (Added, Option<Undo>) {
-        let (place, indexed) = {
-            let view = self.view(stored);
-            let place = locate(view.len(), |at| view.claim(at), &claim);
-            (place, view.base.index.is_some())
+        let base = match &self.own {
+            Some(own) => own,
+            None => &stored[self.stored],
         };
         let retract = matches!(claim.update(), Update::Retract);
+        // Claims mostly sort last: try that first.
+        let last = match self.layer.claims.last() {
+            Some(last) => Some(last),
+            None => base.claims[..self.layer.keep].last(),
+        };
+        let sorts_last = last.is_none_or(|last| last.replay_order(&claim) == Ordering::Less);
+        if sorts_last && (!retract || base.index.is_some()) {
+            return self.layer.append(base, claim, policy, undo);
+        }
+        let place = {
+            let view = self.layer.view(base);
+            locate(view.len(), |at| view.claim(at), &claim)
+        };
         match place {
             Place::Duplicate => (Added::Duplicate, None),
-            Place::Last if indexed || !retract => {
-                let base = match &self.own {
-                    Some(own) => own,
-                    None => &stored[self.stored],
-                };
-                self.layer.append(base, claim, policy, undo)
-            }
             // A late claim, or a retraction on a field without an index:
             // copy the field, once, and add the claim in place.
             Place::Last | Place::Before(_) => {
@@ -1235,6 +1240,15 @@ impl StagedField {
                 self.layer = layer;
             }
         }
+    }
+
+    /// The field's own state with the layer written, for a resource the
+    /// estate holds no claims of; `None` for a field layered over the
+    /// estate's state.
+    pub(crate) fn into_own(self) -> Option<FieldState> {
+        let mut own = self.own?;
+        own.apply(self.layer);
+        Some(own)
     }
 
     /// Writes the staged field into the resource's `states`: the layer in
