@@ -10,7 +10,8 @@ use crate::asset::{self, check_value};
 use crate::cmdb;
 use crate::ownership::{
     Added, AssetField, Claim, ClaimStatus, ColumnAgreement, Conflict, Decision, Explanation, Field,
-    FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Removal, Update, Value, View,
+    FieldOwnership, FieldState, JournalEntry, Outcome, Provenance, Removal, StagedField,
+    StagedView, Update, Value, View,
 };
 use crate::{Asset, ConfigurationItem, Error, ResourceId};
 
@@ -99,10 +100,12 @@ mod sorted {
 /// One resource's claimed fields as a batch leaves them. The records stay
 /// where they are: fields are independent of one another, so a field's
 /// current value is the record's until a claim touches it, and its staged
-/// state after.
+/// state after. A staged field is layered over the estate's state of the
+/// field, which it only reads: staging a claim costs the same however many
+/// claims the field already holds.
 #[derive(Debug, Default)]
 struct StagedResource {
-    fields: Vec<FieldState>,
+    fields: Vec<StagedField>,
     /// Whether the batch changed the value of each of `fields`.
     changed: Vec<bool>,
     /// The last claim touching the resource, to place record-level problems.
@@ -111,7 +114,7 @@ struct StagedResource {
 
 impl StagedResource {
     /// The staged state of `field` if the batch changed its value.
-    fn changed(&self, field: &Field) -> Option<&FieldState> {
+    fn changed(&self, field: &Field) -> Option<&StagedField> {
         self.fields
             .iter()
             .zip(&self.changed)
@@ -131,7 +134,7 @@ impl StagedResource {
     ) -> Result<(), Error> {
         for field in &asset::CHECKED_FIELDS {
             if let Some(state) = self.changed(&Field::Asset(field.clone())) {
-                asset::check_field(id, field, state.value.as_ref())?;
+                asset::check_field(id, field, state.value())?;
             }
         }
         let dates = asset::DATE_FIELDS.map(|f| (self.changed(&Field::Asset(f.clone())), f));
@@ -139,7 +142,7 @@ impl StagedResource {
             let record = inserted.asset(estate, id.as_str());
             let [purchase, warranty, support] = dates.map(|(changed, f)| {
                 let value = match changed {
-                    Some(state) => state.value.clone(),
+                    Some(state) => state.value().cloned(),
                     None => record.and_then(|a| a.field_value(&f)),
                 };
                 match value {
@@ -151,7 +154,7 @@ impl StagedResource {
         }
         for field in &cmdb::CHECKED_FIELDS {
             if let Some(state) = self.changed(&Field::Ci(field.clone())) {
-                cmdb::check_field(id, field, state.value.as_ref())?;
+                cmdb::check_field(id, field, state.value())?;
             }
         }
         Ok(())
@@ -229,25 +232,25 @@ impl<'a> Inserted<'a> {
 fn log(
     mut conflicts: Option<&mut Vec<Conflict>>,
     claim: &Claim,
-    state: &FieldState,
+    state: StagedView<'_>,
     added: Added,
 ) -> Outcome {
     let Added::Decided { at, rejected_again } = added else {
         return Outcome::Duplicate;
     };
-    let kept = &state.value;
+    let kept = state.value();
     if let Some(conflicts) = conflicts.as_deref_mut() {
         for j in rejected_again {
-            if let ClaimStatus::Rejected(v) = &state.statuses[j] {
-                conflicts.push(Conflict::new(state.claims[j].clone(), v, kept.clone()));
+            if let ClaimStatus::Rejected(v) = state.status(j) {
+                conflicts.push(Conflict::new(state.claim(j).clone(), v, kept.cloned()));
             }
         }
     }
-    match &state.statuses[at] {
+    match state.status(at) {
         ClaimStatus::Accepted(v) => Outcome::decided(v),
         ClaimStatus::Rejected(v) => {
             if let Some(conflicts) = conflicts {
-                conflicts.push(Conflict::new(claim.clone(), v, kept.clone()));
+                conflicts.push(Conflict::new(claim.clone(), v, kept.cloned()));
             }
             Outcome::decided(v)
         }
@@ -276,11 +279,11 @@ pub(super) fn check_claim(claim: &Claim) -> Result<(), Error> {
 
 /// Checks a change of an asset's lifecycle from `before` to `after` (the
 /// journal's old and new values) against the transition table, or, when
-/// the claim that now holds the value is a [reactivation](Claim::reactivate),
-/// as a reactivation.
+/// `holder`, the claim that now holds the value, is a
+/// [reactivation](Claim::reactivate), as a reactivation.
 fn check_lifecycle(
     id: &ResourceId,
-    state: &FieldState,
+    holder: Option<&Claim>,
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> Result<(), Error> {
@@ -290,11 +293,6 @@ fn check_lifecycle(
     if from == to {
         return Ok(());
     }
-    let holder = state
-        .statuses
-        .iter()
-        .rposition(|s| matches!(s, ClaimStatus::Accepted(_)))
-        .map(|at| &state.claims[at]);
     if holder.is_some_and(Claim::is_reactivation) {
         from.check_reactivation(*to, id)
     } else {
@@ -388,28 +386,41 @@ impl Estate {
         };
         resource.last = at;
         let state = &mut resource.fields[slot];
-        let before = state.value.clone();
+        // The estate's states of the resource, which a layered field reads.
+        let stored = if state.is_layered() {
+            self.ownership
+                .fields
+                .get(id.as_str())
+                .map_or(&[][..], Vec::as_slice)
+        } else {
+            &[]
+        };
+        let before = state.value().cloned();
         // A lifecycle change must be one the transition table allows; keep
-        // the field as it was to undo a refused claim.
-        let saved = matches!(field, Field::Asset(AssetField::Lifecycle)).then(|| state.clone());
-        let added = state.add(claim.clone(), policy);
-        if let Some(saved) = saved {
-            if let Err(e) = check_lifecycle(id, state, before.as_ref(), state.value.as_ref()) {
-                *state = saved;
+        // what undoes a refused claim.
+        let lifecycle = matches!(field, Field::Asset(AssetField::Lifecycle));
+        let (added, undo) = state.add(stored, claim.clone(), policy, lifecycle);
+        if lifecycle {
+            let view = state.view(stored);
+            if let Err(e) = check_lifecycle(id, view.holder(), before.as_ref(), view.value()) {
+                if let Some(undo) = undo {
+                    state.undo(undo);
+                }
                 return Err(e);
             }
         }
-        let outcome = log(history.then_some(conflicts), claim, state, added);
-        let after = if state.value == before {
+        let view = state.view(stored);
+        let outcome = log(history.then_some(conflicts), claim, view, added);
+        let after = if view.value() == before.as_ref() {
             before.clone()
         } else {
-            let after = state.value.clone();
+            let after = view.value().cloned();
             resource.changed[slot] = true;
             if *history {
                 // A value no claim holds any more (every claim withdrawn)
                 // is the retraction's doing.
                 let retraction;
-                let provenance = if let Some(provenance) = &state.provenance {
+                let provenance = if let Some(provenance) = view.provenance() {
                     provenance
                 } else {
                     retraction = Provenance::new(
@@ -444,7 +455,7 @@ impl Estate {
         inserted: &Inserted<'_>,
         id: &ResourceId,
         field: &Field,
-    ) -> Result<FieldState, Error> {
+    ) -> Result<StagedField, Error> {
         let unknown = || match field.view() {
             View::Asset => Error::UnknownAsset(id.clone()),
             View::Ci => Error::UnknownCi(id.clone()),
@@ -453,10 +464,13 @@ impl Estate {
             Some(false) => return Err(unknown()),
             // Only an insert makes a record present: the batch's own.
             Some(true) => {}
-            // The estate's record, if any, with its claims.
+            // The estate's record, if any, with its claims: staged over
+            // them, not copied.
             None => {
-                if let Some(state) = self.ownership.state(id.as_str(), field) {
-                    return Ok(state.clone());
+                if let Some(states) = self.ownership.fields.get(id.as_str()) {
+                    if let Some(at) = states.iter().position(|s| &s.field == field) {
+                        return Ok(StagedField::over(states, at));
+                    }
                 }
             }
         }
@@ -470,7 +484,7 @@ impl Estate {
                 .ok_or_else(unknown)?
                 .field_value(f),
         };
-        Ok(FieldState::new(field.clone(), current))
+        Ok(StagedField::new(FieldState::new(field.clone(), current)))
     }
 
     /// Writes what [`stage_claims`](Self::stage_claims) decided.
@@ -478,17 +492,18 @@ impl Estate {
         self.ownership.fields.reserve(staged.resources.len());
         for (id, resource) in staged.resources {
             self.write_fields(&id, &resource);
+            if resource.fields.is_empty() {
+                continue;
+            }
             match self.ownership.fields.entry(id) {
+                // Collected in place: the staged list's memory is reused.
                 Entry::Vacant(entry) => {
-                    entry.insert(resource.fields);
+                    let states = resource.fields.into_iter();
+                    entry.insert(states.filter_map(StagedField::into_own).collect());
                 }
                 Entry::Occupied(mut entry) => {
-                    let states = entry.get_mut();
                     for state in resource.fields {
-                        match states.iter_mut().find(|s| s.field == state.field) {
-                            Some(slot) => *slot = state,
-                            None => states.push(state),
-                        }
+                        state.commit(entry.get_mut());
                     }
                 }
             }
@@ -519,7 +534,7 @@ impl Estate {
             if let Some(record) = self.assets.0.get_mut(id.as_str()) {
                 for state in changed() {
                     if let Field::Asset(f) = &state.field {
-                        record.set_field_value(f, state.value.clone());
+                        record.set_field_value(f, state.value().cloned());
                     }
                 }
             }
@@ -529,7 +544,7 @@ impl Estate {
             if let Some(record) = self.cmdb.item_mut(id.as_str()) {
                 for state in changed() {
                     if let Field::Ci(f) = &state.field {
-                        record.set_field_value(f, state.value.clone());
+                        record.set_field_value(f, state.value().cloned());
                     }
                 }
             }

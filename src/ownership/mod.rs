@@ -58,4 +58,4 @@ pub use self::report::{
     Conflict, Decision, Explanation, JournalEntry, Outcome, Removal, RemovedRecord, Report,
 };
 pub use self::state::ClaimStatus;
-pub(crate) use self::state::{Added, FieldState};
+pub(crate) use self::state::{Added, FieldState, StagedField, StagedView};

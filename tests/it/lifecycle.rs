@@ -173,6 +173,122 @@ fn every_problem_of_a_batch_is_listed_and_later_claims_see_the_refused_one_undon
     );
 }
 
+/// A refused retraction is undone, claims it withdrew and all, on a field
+/// whose claims came in earlier batches: the next claim of the batch is
+/// decided as if it had never come.
+#[test]
+fn a_refused_retraction_is_undone_and_later_claims_see_it_undone() {
+    let mut estate = sample::estate();
+    let history = [
+        Lifecycle::InUse,
+        Lifecycle::InMaintenance,
+        Lifecycle::InUse,
+        DECOMMISSIONED,
+    ];
+    for (n, state) in (1..).zip(history) {
+        apply(&mut estate, [move_to(LAPTOP, state, day(n))]).unwrap();
+    }
+    let before = estate.clone();
+    let retract = Claim::new(
+        id(LAPTOP),
+        AssetField::Lifecycle,
+        Update::Retract,
+        it_desk(),
+        day(5),
+    );
+    // Withdrawing every move would take the laptop back to in stock.
+    let err = apply(
+        &mut estate,
+        [retract, move_to(LAPTOP, Lifecycle::InUse, day(6))],
+    )
+    .unwrap_err();
+    let Error::Batch { problems } = err else {
+        panic!("two problems: {err}");
+    };
+    let listed: Vec<(usize, String)> = problems
+        .iter()
+        .map(|(at, e)| (*at, e.to_string()))
+        .collect();
+    let refused = |to: &str| {
+        format!(
+            "invalid lifecycle transition of `SN-5CG1234XYZ` from retired (decommissioned) to {to}"
+        )
+    };
+    assert_eq!(
+        listed,
+        [(0, refused("in stock")), (1, refused("in use"))],
+        "the second move is decided against the decommissioned laptop"
+    );
+    assert_eq!(estate, before);
+    // Reactivated, the laptop may go back to stock when the moves are
+    // withdrawn.
+    apply(
+        &mut estate,
+        [Claim::reactivate(id(LAPTOP), it_desk(), day(6))],
+    )
+    .unwrap();
+    let retract_all = Claim::new(
+        id(LAPTOP),
+        AssetField::Lifecycle,
+        Update::Retract,
+        it_desk(),
+        day(7),
+    );
+    apply(&mut estate, [retract_all]).unwrap();
+    assert_eq!(lifecycle(&estate, LAPTOP), Lifecycle::InStock);
+    assert_eq!(
+        moves(&estate, LAPTOP),
+        [
+            "in stock -> in use",
+            "in use -> in maintenance",
+            "in maintenance -> in use",
+            "in use -> retired (decommissioned)",
+            "retired (decommissioned) -> in use",
+            "in use -> in stock",
+        ]
+    );
+}
+
+/// A refused claim that arrives late (observed before claims already
+/// decided) is undone too.
+#[test]
+fn a_refused_late_claim_is_undone() {
+    let mut estate = sample::estate();
+    apply(&mut estate, [move_to(LAPTOP, Lifecycle::InUse, day(1))]).unwrap();
+    apply(
+        &mut estate,
+        [move_to(LAPTOP, Lifecycle::InMaintenance, day(3))],
+    )
+    .unwrap();
+    let before = estate.clone();
+    let person = |name: &str, state: Lifecycle, at: DateTime<Utc>| {
+        let who = Source::person(name).unwrap();
+        Claim::set(
+            id(LAPTOP),
+            AssetField::Lifecycle,
+            Value::Lifecycle(state),
+            who,
+            at,
+        )
+    };
+    // Alice's edit outranks the desk's later move, which would take the
+    // laptop from in maintenance back to planned. Bob's edit is decided
+    // against in maintenance (from planned, missing is refused too).
+    let err = apply(
+        &mut estate,
+        [
+            person("alice", Lifecycle::Planned, day(2)),
+            person("bob", Lifecycle::Missing(MissingReason::Lost), day(4)),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid lifecycle transition of `SN-5CG1234XYZ` from in maintenance to planned"
+    );
+    assert_eq!(estate, before);
+}
+
 #[test]
 fn a_disposed_asset_never_returns() {
     let mut estate = sample::estate();

@@ -7,10 +7,13 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use itam_cmdb::ownership::{
     AssetField, CiField, Claim, ClaimStatus, ColumnAgreement, Conflict, Current, Decision, Field,
-    FieldCategory, FieldOwnership, ManualLock, Outcome, Reason, Report, Rule, Scope, Source,
-    SourcePattern, Update, Value, ValueType, Verdict, View,
+    FieldCategory, FieldOwnership, ManualLock, Outcome, Provenance, Reason, Report, Rule, Scope,
+    Source, SourcePattern, Update, Value, ValueType, Verdict, View,
 };
-use itam_cmdb::{AttributeKey, AttributeValue, Batch, Error, Estate, ResourceId, sample};
+use itam_cmdb::{
+    AttributeKey, AttributeValue, Batch, Error, Estate, Lifecycle, ResourceId, RetirementReason,
+    sample,
+};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 use proptest::test_runner::TestCaseError;
@@ -2074,6 +2077,587 @@ proptest! {
             } else {
                 prop_assert_eq!(&estate, &before);
             }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What a claim costs: counts, not timings
+// ---------------------------------------------------------------------------
+
+/// A policy that counts its decisions.
+struct Counting {
+    policy: ColumnAgreement,
+    decisions: std::cell::Cell<usize>,
+}
+
+impl Counting {
+    fn new(policy: ColumnAgreement) -> Self {
+        Self {
+            policy,
+            decisions: std::cell::Cell::new(0),
+        }
+    }
+
+    /// The decisions since the last call.
+    fn take(&self) -> usize {
+        self.decisions.replace(0)
+    }
+}
+
+impl FieldOwnership for Counting {
+    fn decide(&self, field: &Field, current: Current<'_>, claim: &Claim) -> Verdict {
+        self.decisions.set(self.decisions.get() + 1);
+        self.policy.decide(field, current, claim)
+    }
+}
+
+/// Three sources the agreement does not rank claim a field in turn, ten
+/// days apart, under the default 30-day staleness limit: the first claim's
+/// source keeps the field. Arriving newest first, one per batch, each claim
+/// hands the field to another source and makes a third of the claims lose
+/// again; each claim still enters the conflict log once (it used to enter
+/// it each time it lost, n²/6 entries for n claims).
+#[test]
+fn a_claim_enters_the_conflict_log_once_however_often_a_replay_makes_it_lose() {
+    let mut estate = estate(ColumnAgreement::itam_default());
+    let sources = [auto("s"), auto("t"), auto("u")];
+    let n = 60;
+    let claims: Vec<Claim> = (0..n)
+        .map(|i| {
+            let at = day(1) + TimeDelta::days(10 * i64::try_from(i).unwrap());
+            set(
+                VM,
+                AssetField::Location,
+                &format!("v{i}"),
+                &sources[i % 3],
+                at,
+            )
+        })
+        .collect();
+    for claim in claims.iter().rev() {
+        run(&mut estate, [claim.clone()]);
+    }
+    // The first claim's source keeps the field: its last claim holds it.
+    assert_eq!(estate.asset(VM).unwrap().location(), Some("v57"));
+    let logged: Vec<&Claim> = estate.conflicts().iter().map(Conflict::claim).collect();
+    // Every claim but the first lost at some point, and is logged once.
+    assert_eq!(logged.len(), n - 1);
+    for claim in &claims[1..] {
+        assert_eq!(logged.iter().filter(|c| **c == claim).count(), 1);
+    }
+    // Oldest first, only the claims of the two sources that never own the
+    // field are logged.
+    let mut oldest_first = self::estate(ColumnAgreement::itam_default());
+    for claim in &claims {
+        run(&mut oldest_first, [claim.clone()]);
+    }
+    assert_eq!(oldest_first.conflicts().len(), 2 * n / 3);
+}
+
+/// A source that claims and retracts again and again while a higher-ranked
+/// source holds the field: its claims all lose, so withdrawing them
+/// decides nothing again (each retraction used to decide every earlier
+/// claim again).
+#[test]
+fn withdrawing_claims_that_lost_decides_nothing_again() {
+    let counting = Counting::new(agreement([Rule::fallback().sources(["finance"])]));
+    let (finance, scanner) = (auto("finance"), auto("scanner"));
+    let rounds = 40;
+    let round = |field: AssetField, r: i64| {
+        let at = |minutes| day(1) + TimeDelta::hours(r) + TimeDelta::minutes(minutes);
+        [
+            set(VM, field.clone(), &format!("f{r}"), &finance, at(0)),
+            set(VM, field.clone(), &format!("s{r}"), &scanner, at(1)),
+            retract(VM, field, &scanner, at(2)),
+        ]
+    };
+    let mut estate = sample::estate();
+    // In one batch.
+    let report = estate
+        .apply_with(
+            batch((0..rounds).flat_map(|r| round(AssetField::Location, r))),
+            &counting,
+        )
+        .unwrap();
+    assert_eq!(counting.take(), 2 * usize::try_from(rounds).unwrap());
+    assert_eq!(report.rejected().count(), 40);
+    // One claim per batch.
+    for claim in (0..rounds).flat_map(|r| round(AssetField::Owner, r)) {
+        estate.apply_with(batch([claim]), &counting).unwrap();
+    }
+    assert_eq!(counting.take(), 2 * usize::try_from(rounds).unwrap());
+    let last = format!("f{}", rounds - 1);
+    assert_eq!(estate.asset(VM).unwrap().location(), Some(last.as_str()));
+    assert_eq!(estate.asset(VM).unwrap().owner(), Some(last.as_str()));
+    assert_eq!(estate.conflicts().len(), 80);
+}
+
+/// Retracting the holder decides again only the claims after the earliest
+/// one it withdraws, from the state before it.
+#[test]
+fn a_retraction_decides_again_only_from_the_earliest_claim_it_withdraws() {
+    let counting = Counting::new(agreement([
+        Rule::fallback().sources(["finance", "discovery"])
+    ]));
+    let (finance, discovery) = (auto("finance"), auto("discovery"));
+    let mut estate = sample::estate();
+    let claims = (1..=30).map(|d| {
+        set(
+            VM,
+            AssetField::Location,
+            &format!("d{d}"),
+            &discovery,
+            day(d),
+        )
+    });
+    estate.apply_with(batch(claims), &counting).unwrap();
+    assert_eq!(counting.take(), 30);
+    let late = [
+        set(VM, AssetField::Location, "f", &finance, day(31)),
+        set(VM, AssetField::Location, "d32", &discovery, day(32)),
+        set(VM, AssetField::Location, "d33", &discovery, day(33)),
+    ];
+    estate.apply_with(batch(late), &counting).unwrap();
+    assert_eq!(counting.take(), 3);
+    assert_eq!(estate.conflicts().len(), 2);
+    // Finance withdraws: discovery's two claims after it are decided again.
+    let report = estate
+        .apply_with(
+            batch([retract(VM, AssetField::Location, &finance, day(34))]),
+            &counting,
+        )
+        .unwrap();
+    assert_eq!(counting.take(), 2);
+    assert_eq!(report.decisions()[0].after(), Some(&Value::text("d33")));
+    assert_eq!(estate.conflicts().len(), 2, "nothing lost this time");
+}
+
+/// A claim that sorts before others decides again the claims from its
+/// position on, not every claim of the field.
+#[test]
+fn a_late_claim_decides_again_only_the_claims_after_it() {
+    let counting = Counting::new(agreement([
+        Rule::fallback().sources(["finance", "discovery"])
+    ]));
+    let (finance, discovery) = (auto("finance"), auto("discovery"));
+    let mut estate = sample::estate();
+    for d in 1..=30 {
+        let claim = set(VM, AssetField::Owner, &format!("d{d}"), &discovery, day(d));
+        estate.apply_with(batch([claim]), &counting).unwrap();
+    }
+    assert_eq!(counting.take(), 30);
+    let late = set(
+        VM,
+        AssetField::Owner,
+        "f",
+        &finance,
+        day(30) - TimeDelta::hours(1),
+    );
+    estate.apply_with(batch([late.clone()]), &counting).unwrap();
+    assert_eq!(counting.take(), 2, "the late claim and the one after it");
+    assert_eq!(estate.asset(VM).unwrap().owner(), Some("f"));
+    let logged: Vec<&Claim> = estate.conflicts().iter().map(Conflict::claim).collect();
+    assert_eq!(
+        logged,
+        [&set(VM, AssetField::Owner, "d30", &discovery, day(30))]
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Against a reference that decides every field again from scratch
+// ---------------------------------------------------------------------------
+
+/// A provenance, built as a snapshot would hold it.
+fn provenance_of(claim: &Claim, rule: &str) -> Provenance {
+    serde_json::from_value(serde_json::json!({
+        "source": claim.source(),
+        "observed": claim.observed(),
+        "rule": rule,
+    }))
+    .unwrap()
+}
+
+/// The reference for one field: its claims in replay order, and after each
+/// claim every claim decided again from the record's value, from scratch:
+/// a claim is withdrawn when its source retracts later, the others are
+/// decided in order. A claim is logged the first time it is rejected.
+#[derive(Debug, Clone)]
+struct Reference {
+    base: Option<Value>,
+    claims: Vec<Claim>,
+    statuses: Vec<ClaimStatus>,
+    logged: Vec<bool>,
+    value: Option<Value>,
+    provenance: Option<Provenance>,
+}
+
+impl Reference {
+    fn new(base: Option<Value>) -> Self {
+        Self {
+            value: base.clone(),
+            base,
+            claims: Vec::new(),
+            statuses: Vec::new(),
+            logged: Vec::new(),
+            provenance: None,
+        }
+    }
+
+    /// Adds `claim`: its position and the other claims to log, or `None`
+    /// for a duplicate.
+    fn add(&mut self, claim: &Claim, policy: &dyn FieldOwnership) -> Option<(usize, Vec<usize>)> {
+        if self.claims.contains(claim) {
+            return None;
+        }
+        let at = self.claims.partition_point(|c| precedes(c, claim));
+        self.claims.insert(at, claim.clone());
+        self.logged.insert(at, false);
+        let retraction = |c: &Claim| matches!(c.update(), Update::Retract);
+        let (mut value, mut provenance) = (self.base.clone(), None);
+        self.statuses.clear();
+        for (i, c) in self.claims.iter().enumerate() {
+            let withdrawn = self.claims[i + 1..]
+                .iter()
+                .any(|later| retraction(later) && later.source() == c.source());
+            let status = if retraction(c) {
+                ClaimStatus::Retraction
+            } else if withdrawn {
+                ClaimStatus::Withdrawn
+            } else {
+                let current = Current {
+                    value: value.as_ref(),
+                    provenance: provenance.as_ref(),
+                };
+                let verdict = policy.decide(c.field(), current, c);
+                if verdict.accepted() {
+                    value = match c.update() {
+                        Update::Set(v) => Some(v.clone()),
+                        _ => None,
+                    };
+                    provenance = Some(provenance_of(c, verdict.rule()));
+                    ClaimStatus::Accepted(verdict)
+                } else {
+                    ClaimStatus::Rejected(verdict)
+                }
+            };
+            self.statuses.push(status);
+        }
+        self.value = value;
+        self.provenance = provenance;
+        let mut again = Vec::new();
+        for (i, status) in self.statuses.iter().enumerate() {
+            if matches!(status, ClaimStatus::Rejected(_)) && !self.logged[i] {
+                self.logged[i] = true;
+                if i != at {
+                    again.push(i);
+                }
+            }
+        }
+        Some((at, again))
+    }
+
+    /// The claim that holds the value: the last accepted one.
+    fn holder(&self) -> Option<&Claim> {
+        let at = self
+            .statuses
+            .iter()
+            .rposition(|s| matches!(s, ClaimStatus::Accepted(_)))?;
+        Some(&self.claims[at])
+    }
+}
+
+/// Replay order, as the crate documents it: observed instant, source, the
+/// kind of update and its value's type, the value's text, and an ordinary
+/// claim before a reactivation.
+fn precedes(a: &Claim, b: &Claim) -> bool {
+    let key = |c: &Claim| {
+        let (kind, kind_of) = match c.update() {
+            // (An attribute's own type, in the crate: one field's values
+            // here are all of one type.)
+            Update::Set(v) => (0, v.value_type().name().to_owned()),
+            Update::Clear => (1, String::new()),
+            Update::Retract => (2, String::new()),
+        };
+        (
+            c.observed(),
+            c.source().clone(),
+            kind,
+            kind_of,
+            c.update().to_string(),
+            c.is_reactivation(),
+        )
+    };
+    key(a) < key(b)
+}
+
+/// A decision: position, claim, outcome, value before and after.
+type Decided = (usize, Claim, Outcome, Option<Value>, Option<Value>);
+
+/// A conflict: claim, reason, rule and the value kept.
+type Logged = (Claim, Reason, String, Option<Value>);
+
+/// A journal entry: resource, field, old and new value, source and rule.
+type Journalled = (
+    ResourceId,
+    Field,
+    Option<Value>,
+    Option<Value>,
+    Source,
+    String,
+);
+
+/// What the reference expects of one batch: its decisions, the conflicts
+/// and journal entries it appends, or the error.
+struct Expected {
+    decisions: Vec<Decided>,
+    conflicts: Vec<Logged>,
+    journal: Vec<Journalled>,
+}
+
+/// Decides `claims` as one batch on `fields` (rolled back on error), with
+/// the lifecycle check of the write path.
+fn expect_batch(
+    fields: &mut std::collections::BTreeMap<(String, String), (Field, Reference)>,
+    initial: &Estate,
+    claims: &[Claim],
+    policy: &ColumnAgreement,
+) -> Result<Expected, Error> {
+    let saved = fields.clone();
+    let mut expected = Expected {
+        decisions: Vec::new(),
+        conflicts: Vec::new(),
+        journal: Vec::new(),
+    };
+    let mut problems = Vec::new();
+    for (at, claim) in claims.iter().enumerate() {
+        let key = (claim.resource().to_string(), claim.field().to_string());
+        let (_, reference) = fields.entry(key).or_insert_with(|| {
+            let base = initial.explain(claim.resource(), claim.field()).unwrap();
+            (claim.field().clone(), Reference::new(base.value().cloned()))
+        });
+        let before = reference.value.clone();
+        let undo = reference.clone();
+        let added = reference.add(claim, policy);
+        if let (Some(Value::Lifecycle(from)), Some(Value::Lifecycle(to))) =
+            (&before, &reference.value)
+        {
+            if from != to {
+                let moved = if reference.holder().is_some_and(Claim::is_reactivation) {
+                    from.check_reactivation(*to, claim.resource())
+                } else {
+                    from.check_transition(*to, claim.resource())
+                };
+                if let Err(e) = moved {
+                    *reference = undo;
+                    problems.push((at, e));
+                    continue;
+                }
+            }
+        }
+        let outcome = match added {
+            None => Outcome::Duplicate,
+            Some((position, again)) => {
+                let kept = &reference.value;
+                for j in again {
+                    if let ClaimStatus::Rejected(v) = &reference.statuses[j] {
+                        expected.conflicts.push((
+                            reference.claims[j].clone(),
+                            v.reason().clone(),
+                            v.rule().to_owned(),
+                            kept.clone(),
+                        ));
+                    }
+                }
+                match &reference.statuses[position] {
+                    ClaimStatus::Accepted(v) => Outcome::Accepted {
+                        reason: v.reason().clone(),
+                        rule: v.rule().into(),
+                    },
+                    ClaimStatus::Rejected(v) => {
+                        expected.conflicts.push((
+                            claim.clone(),
+                            v.reason().clone(),
+                            v.rule().to_owned(),
+                            kept.clone(),
+                        ));
+                        Outcome::Rejected {
+                            reason: v.reason().clone(),
+                            rule: v.rule().into(),
+                        }
+                    }
+                    _ => Outcome::Retracted,
+                }
+            }
+        };
+        let after = reference.value.clone();
+        if after != before {
+            let (source, rule) = match &reference.provenance {
+                Some(p) => (p.source().clone(), p.rule().to_owned()),
+                None => (claim.source().clone(), "retraction".to_owned()),
+            };
+            expected.journal.push((
+                claim.resource().clone(),
+                claim.field().clone(),
+                before.clone(),
+                after.clone(),
+                source,
+                rule,
+            ));
+        }
+        expected
+            .decisions
+            .push((at, claim.clone(), outcome, before, after));
+    }
+    match problems.len() {
+        0 => Ok(expected),
+        n => {
+            *fields = saved;
+            Err(if n == 1 {
+                problems.swap_remove(0).1
+            } else {
+                Error::Batch { problems }
+            })
+        }
+    }
+}
+
+/// A claim on the owner or location of the laptop, the VM's `os`
+/// attribute, or the laptop's lifecycle (a state or a reactivation): sets,
+/// clears and retractions by the generator's sources, in the first four
+/// days (instants often tie, claims sometimes repeat).
+fn mixed_claim() -> impl Strategy<Value = Claim> {
+    let states = [
+        Lifecycle::InUse,
+        Lifecycle::InStock,
+        Lifecycle::InMaintenance,
+        Lifecycle::Retired(RetirementReason::Decommissioned),
+        Lifecycle::Retired(RetirementReason::Disposed),
+    ];
+    (0..4usize, 0..SOURCES.len(), 0..8usize, 0..96i64).prop_map(
+        move |(target, who, update, hour)| {
+            let by = source(who);
+            let at = day(1) + TimeDelta::hours(hour);
+            if target == 3 {
+                let laptop = id(LAPTOP);
+                return match update {
+                    0..5 => Claim::set(
+                        laptop,
+                        AssetField::Lifecycle,
+                        Value::Lifecycle(states[update]),
+                        by,
+                        at,
+                    ),
+                    5 => Claim::reactivate(laptop, by, at),
+                    _ => Claim::new(laptop, AssetField::Lifecycle, Update::Retract, by, at),
+                };
+            }
+            let (resource, field): (&str, Field) = match target {
+                0 => (LAPTOP, AssetField::Owner.into()),
+                1 => (LAPTOP, AssetField::Location.into()),
+                _ => (VM, os().into()),
+            };
+            match update {
+                0..5 => set(resource, field, VALUES[update % VALUES.len()], &by, at),
+                5 => clear(resource, field, &by, at),
+                _ => retract(resource, field, &by, at),
+            }
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Claims in random batches, retractions and reactivations included:
+    /// every batch gives exactly the report, conflicts, journal entries,
+    /// explanations and errors of a reference that decides each field
+    /// again from scratch after every claim, `plan` equals `apply`, and the
+    /// conflict log never grows longer than the claims received.
+    #[test]
+    fn staging_matches_deciding_every_field_again_from_scratch(
+        agreement in agreement_strategy(),
+        batches in prop::collection::vec(prop::collection::vec(mixed_claim(), 1..10), 1..10),
+    ) {
+        let initial = estate(agreement.clone());
+        let mut estate = initial.clone();
+        let mut fields = std::collections::BTreeMap::new();
+        let mut received = 0;
+        let mut applied = false;
+        for claims in &batches {
+            let expected = expect_batch(&mut fields, &initial, claims, &agreement);
+            let before = estate.clone();
+            let (journal, conflicts) = (estate.journal().len(), estate.conflicts().len());
+            let plan = estate.plan(&batch(claims.iter().cloned()));
+            let report = estate.apply(batch(claims.iter().cloned()));
+            prop_assert_eq!(&plan, &report);
+            let (report, expected) = match (report, expected) {
+                (Ok(report), Ok(expected)) => (report, expected),
+                (Err(got), Err(want)) => {
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(&estate, &before);
+                    continue;
+                }
+                (got, want) => {
+                    let want = want.map(|e| e.decisions);
+                    return Err(TestCaseError::fail(format!("got {got:?}, want {want:?}")));
+                }
+            };
+            received += claims.len();
+            applied = true;
+            let decisions: Vec<_> = report
+                .decisions()
+                .iter()
+                .map(|d| {
+                    (
+                        d.position(),
+                        d.claim().clone(),
+                        d.outcome().clone(),
+                        d.before().cloned(),
+                        d.after().cloned(),
+                    )
+                })
+                .collect();
+            prop_assert_eq!(decisions, expected.decisions);
+            let logged: Vec<_> = estate.conflicts()[conflicts..]
+                .iter()
+                .map(|c| (c.claim().clone(), c.reason().clone(), c.rule().to_owned(), c.kept().cloned()))
+                .collect();
+            prop_assert_eq!(logged, expected.conflicts);
+            let journalled: Vec<_> = estate.journal()[journal..]
+                .iter()
+                .map(|e| {
+                    (
+                        e.resource().clone(),
+                        e.field().clone(),
+                        e.old().cloned(),
+                        e.new_value().cloned(),
+                        e.source().clone(),
+                        e.rule().to_owned(),
+                    )
+                })
+                .collect();
+            prop_assert_eq!(journalled, expected.journal);
+            for (field, reference) in fields.values() {
+                let resource = reference.claims[0].resource();
+                let why = estate.explain(resource, field).unwrap();
+                prop_assert_eq!(why.value(), reference.value.as_ref());
+                prop_assert_eq!(why.provenance(), reference.provenance.as_ref());
+                let claims: Vec<(Claim, ClaimStatus)> = reference
+                    .claims
+                    .iter()
+                    .cloned()
+                    .zip(reference.statuses.iter().cloned())
+                    .collect();
+                prop_assert_eq!(why.claims(), &claims[..]);
+            }
+            prop_assert!(estate.conflicts().len() <= received);
+        }
+        // (A snapshot of an estate without claims drops its agreement.)
+        if applied {
+            let json = serde_json::to_string(&estate).unwrap();
+            let back: Estate = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, estate);
         }
     }
 }
