@@ -133,6 +133,10 @@ impl Cmdb {
     }
 
     /// The number of relationships.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn relationship_count(&self) -> usize {
         self.topology.edge_count()
@@ -207,6 +211,11 @@ impl Cmdb {
 
     /// Every redundancy group with a declared quorum, in the order the
     /// quorums were first declared.
+    ///
+    /// # Complexity
+    ///
+    /// O(g) to walk the g groups with a quorum (and the gaps removals left, which compaction keeps
+    /// fewer than the groups).
     pub fn groups(&self) -> impl Iterator<Item = (&ResourceId, Quorum)> + '_ {
         self.topology
             .quorums()
@@ -214,6 +223,10 @@ impl Cmdb {
     }
 
     /// The declared quorum of the group `id`.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) expected.
     #[must_use]
     pub fn quorum<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<Quorum> {
         self.topology

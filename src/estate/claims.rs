@@ -572,6 +572,10 @@ impl Estate {
     /// assert!(why.to_string().starts_with("ci.status of `"));
     /// # Ok::<(), itam_cmdb::Error>(())
     /// ```
+    ///
+    /// # Complexity
+    ///
+    /// O(k) for the k claims on the field (they are copied into the explanation).
     pub fn explain(&self, resource: &ResourceId, field: &Field) -> Result<Explanation, Error> {
         let value = match field {
             Field::Asset(f) => self
@@ -607,6 +611,10 @@ impl Estate {
 
     /// The change journal: every accepted change of a field's value, oldest
     /// first. Append-only.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn journal(&self) -> &[JournalEntry] {
         &self.ownership.journal
@@ -615,6 +623,10 @@ impl Estate {
     /// The removal log: every record removed from either register, as it
     /// was, with the claims its fields had, oldest first. Append-only; see
     /// [`Removal`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn removals(&self) -> &[Removal] {
         &self.ownership.removals
@@ -622,6 +634,10 @@ impl Estate {
 
     /// The conflict log: every rejected claim with the reason it lost,
     /// oldest first. Append-only.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn conflicts(&self) -> &[Conflict] {
         &self.ownership.conflicts
@@ -629,6 +645,10 @@ impl Estate {
 
     /// The column agreement that decides claims (see
     /// [`apply_with`](Self::apply_with) for another policy).
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn agreement(&self) -> &ColumnAgreement {
         &self.ownership.agreement
@@ -637,6 +657,10 @@ impl Estate {
     /// Replaces the column agreement. Claims already decided keep their
     /// outcome; the new agreement decides the claims that come next (and a
     /// field's earlier claims when a late claim makes it decide them again).
+    ///
+    /// # Complexity
+    ///
+    /// O(1); claims already decided keep their outcome.
     pub fn set_agreement(&mut self, agreement: ColumnAgreement) {
         self.ownership.agreement = agreement;
     }

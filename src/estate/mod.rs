@@ -123,18 +123,30 @@ pub struct Batch {
 
 impl Batch {
     /// An empty batch.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The number of changes.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn len(&self) -> usize {
         self.changes.len()
     }
 
     /// Whether the batch has no change.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.changes.is_empty()
@@ -143,32 +155,56 @@ impl Batch {
     /// Adds a claim on a field; see [`ownership`](crate::ownership). A
     /// batch's claims are decided after its other changes, so they may
     /// address records the batch inserts.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn claim(&mut self, claim: Claim) -> &mut Self {
         self.push(Change::Claim(claim))
     }
 
     /// Adds an asset; see [`Estate::insert_asset`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn insert_asset(&mut self, asset: Asset) -> &mut Self {
         self.push(Change::InsertAsset(Box::new(asset)))
     }
 
     /// Adds a configuration item; see [`Estate::insert_ci`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn insert_ci(&mut self, ci: ConfigurationItem) -> &mut Self {
         self.push(Change::InsertCi(Box::new(ci)))
     }
 
     /// Removes an asset; see [`Estate::remove_asset`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn remove_asset(&mut self, id: ResourceId) -> &mut Self {
         self.push(Change::RemoveAsset(id))
     }
 
     /// Removes a configuration item and its relationships; see
     /// [`Estate::remove_ci`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn remove_ci(&mut self, id: ResourceId) -> &mut Self {
         self.push(Change::RemoveCi(id))
     }
 
     /// Relates `source -[kind]-> target`; see [`Estate::relate`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn relate(
         &mut self,
         source: ResourceId,
@@ -179,6 +215,10 @@ impl Batch {
     }
 
     /// Removes `source -[kind]-> target`; see [`Estate::unrelate`].
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised.
     pub fn unrelate(
         &mut self,
         source: ResourceId,
@@ -190,6 +230,10 @@ impl Batch {
 
     /// Makes each of `members` a [`MemberOf`](RelationKind::MemberOf)
     /// `group`, then sets the group's quorum; see [`Estate::define_group`].
+    ///
+    /// # Complexity
+    ///
+    /// O(k) for k members.
     pub fn define_group(
         &mut self,
         group: ResourceId,
@@ -222,30 +266,50 @@ impl Estate {
     pub const SNAPSHOT_VERSION: u32 = 1;
 
     /// An empty estate.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The asset register (the ITAM view).
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn assets(&self) -> &AssetRegister {
         &self.assets
     }
 
     /// The CMDB (the CMDB view).
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn cmdb(&self) -> &Cmdb {
         &self.cmdb
     }
 
     /// The asset with this id.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) expected (a hash lookup).
     #[must_use]
     pub fn asset<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&Asset> {
         self.assets.get(id)
     }
 
     /// The configuration item with this id.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) expected (a hash lookup).
     #[must_use]
     pub fn ci<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<&ConfigurationItem> {
         self.cmdb.get(id)
@@ -253,6 +317,10 @@ impl Estate {
 
     /// Both views of one resource, or `None` when neither register knows
     /// the id.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) expected.
     #[must_use]
     pub fn resource<Q: AsRef<str> + ?Sized>(&self, id: &Q) -> Option<Resource<'_>> {
         let asset = self.assets.get(id);
@@ -266,6 +334,10 @@ impl Estate {
     /// Every resource the estate knows, with both views: first every asset
     /// in register order, then every configuration item that has no asset,
     /// in CMDB order.
+    ///
+    /// # Complexity
+    ///
+    /// O(n) to walk every record of both registers; each step O(1) expected.
     pub fn resources(&self) -> impl Iterator<Item = Resource<'_>> {
         let with_assets = self.assets.iter().map(|asset| Resource {
             id: asset.id(),
@@ -282,6 +354,10 @@ impl Estate {
 
     /// Assets with no configuration item of the same id (licences, stock,
     /// contracts, or a CMDB gap), in register order.
+    ///
+    /// # Complexity
+    ///
+    /// O(n) to walk; each step O(1) expected.
     pub fn assets_without_ci(&self) -> impl Iterator<Item = &Asset> {
         self.assets
             .iter()
@@ -290,6 +366,10 @@ impl Estate {
 
     /// Configuration items with no asset of the same id (shadow IT,
     /// ungoverned discoveries), in CMDB order.
+    ///
+    /// # Complexity
+    ///
+    /// O(n) to walk; each step O(1) expected.
     pub fn cis_without_asset(&self) -> impl Iterator<Item = &ConfigurationItem> {
         self.cmdb
             .iter()
@@ -302,6 +382,10 @@ impl Estate {
     ///
     /// [`Error::DuplicateAsset`] if an asset with the same id is registered;
     /// the estate is unchanged.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised expected (validation, the register insert).
     pub fn insert_asset(&mut self, asset: Asset) -> Result<(), Error> {
         self.commit_one(Change::InsertAsset(Box::new(asset)))
             .map(drop)
@@ -313,6 +397,10 @@ impl Estate {
     ///
     /// [`Error::DuplicateCi`] if an item with the same id is recorded; the
     /// estate is unchanged.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised expected; the next query rebuilds the CMDB's query index (O(n + m)).
     pub fn insert_ci(&mut self, ci: ConfigurationItem) -> Result<(), Error> {
         self.commit_one(Change::InsertCi(Box::new(ci))).map(drop)
     }
@@ -323,6 +411,10 @@ impl Estate {
     /// # Errors
     ///
     /// [`Error::UnknownAsset`] if no asset has this id.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised expected, plus O(c) for the c claims on the asset's fields, which move to the removal log.
     pub fn remove_asset(&mut self, id: &ResourceId) -> Result<Asset, Error> {
         match self.commit_one(Change::RemoveAsset(id.clone()))? {
             Applied::RemovedAsset(asset) => Ok(asset),
@@ -336,6 +428,11 @@ impl Estate {
     /// # Errors
     ///
     /// [`Error::UnknownCi`] if no item has this id.
+    ///
+    /// # Complexity
+    ///
+    /// O(d) expected for the item's d relationships (each unlinked from petgraph's adjacency lists, a walk of the
+    /// other end's list), plus O(c) for the claims on its fields; the next query rebuilds the index.
     pub fn remove_ci(&mut self, id: &ResourceId) -> Result<ConfigurationItem, Error> {
         match self.commit_one(Change::RemoveCi(id.clone()))? {
             Applied::RemovedCi(ci) => Ok(ci),
@@ -356,6 +453,10 @@ impl Estate {
     /// [`Error::SelfRelationship`] if both ends are the same item;
     /// [`Error::ConflictingKind`] if a custom kind's name is already used with
     /// another propagation. The estate is unchanged.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) amortised expected, whatever the degree of either end; the next query rebuilds the index.
     pub fn relate(
         &mut self,
         source: &ResourceId,
@@ -373,6 +474,11 @@ impl Estate {
     /// # Errors
     ///
     /// [`Error::UnknownCi`] if either end is not a configuration item.
+    ///
+    /// # Complexity
+    ///
+    /// O(1) expected to find the relationship, plus petgraph's unlinking of it from both ends' adjacency lists
+    /// (a walk of each list); the next query rebuilds the index.
     pub fn unrelate(
         &mut self,
         source: &ResourceId,
@@ -399,6 +505,10 @@ impl Estate {
     /// member; [`Error::InvalidQuorum`] if the quorum needs more members than
     /// the group has, needs none, or is a percentage outside 1 to 100. The
     /// estate is unchanged.
+    ///
+    /// # Complexity
+    ///
+    /// O(k) amortised expected for k members, plus the group's current members when the quorum is checked.
     pub fn define_group(
         &mut self,
         group: &ResourceId,
@@ -467,6 +577,10 @@ impl Estate {
     /// # Errors
     ///
     /// As [`apply`](Self::apply).
+    ///
+    /// # Complexity
+    ///
+    /// As [`apply`](Self::apply), plus the policy's own cost per decision.
     pub fn apply_with(
         &mut self,
         batch: Batch,
@@ -505,6 +619,10 @@ impl Estate {
     /// assert_eq!(applied.apply(batch)?, plan);
     /// # Ok::<(), itam_cmdb::Error>(())
     /// ```
+    ///
+    /// # Complexity
+    ///
+    /// As [`apply`](Self::apply); nothing is written.
     pub fn plan(&self, batch: &Batch) -> Result<Report, Error> {
         self.plan_with(batch, &self.ownership.agreement)
     }
@@ -514,6 +632,10 @@ impl Estate {
     /// # Errors
     ///
     /// As [`apply`](Self::apply).
+    ///
+    /// # Complexity
+    ///
+    /// As [`apply`](Self::apply); nothing is written.
     pub fn plan_with(&self, batch: &Batch, policy: &dyn FieldOwnership) -> Result<Report, Error> {
         let staged = self.stage(&batch.changes, policy, false)?;
         Ok(Report::new(staged.claims.decisions()))
@@ -855,18 +977,30 @@ pub struct Resource<'a> {
 
 impl<'a> Resource<'a> {
     /// The shared id.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn id(&self) -> &'a ResourceId {
         self.id
     }
 
     /// The ITAM view, if the asset register has one.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn asset(&self) -> Option<&'a Asset> {
         self.asset
     }
 
     /// The CMDB view, if the CMDB has one.
+    ///
+    /// # Complexity
+    ///
+    /// O(1).
     #[must_use]
     pub fn ci(&self) -> Option<&'a ConfigurationItem> {
         self.ci

@@ -39,6 +39,10 @@ impl Estate {
     /// assert!(again.findings().iter().all(|f| matches!(f, Finding::StatusMismatch { .. })));
     /// # Ok::<(), itam_cmdb::Error>(())
     /// ```
+    ///
+    /// # Complexity
+    ///
+    /// O(p · n) expected for p field pairs over the n resources in both views.
     #[must_use]
     pub fn reconcile(&self, rules: &ReconcileRules, as_of: DateTime<Utc>) -> Reconciliation {
         let mut findings = Vec::new();
@@ -91,6 +95,10 @@ impl Estate {
     /// # Errors
     ///
     /// As [`apply`](Self::apply); the estate is then unchanged.
+    ///
+    /// # Complexity
+    ///
+    /// O(p · n + a) for the reconcile, plus applying its resolution as [`apply`](Self::apply) does.
     pub fn resolve(
         &mut self,
         rules: &ReconcileRules,
