@@ -164,7 +164,7 @@ impl Ownership {
         Ok(total)
     }
 
-    /// The journal counts from 1, its values fit their fields, and each
+    /// The journal counts from 1, its values are of their fields' types, and each
     /// field's entries chain, life by life, from the base value of its
     /// claims to the record's value (see `check_history`).
     fn check_journal(
@@ -190,8 +190,12 @@ impl Ownership {
                 return Err(invalid(part(), "sequence numbers must count from 1"));
             }
             let (id, field) = (entry.resource(), entry.field());
-            check_field_value(id, field, entry.old())?;
-            check_field_value(id, field, entry.new_value())?;
+            // Only the type: within one batch the journal records every
+            // decision, so a value a later claim of the batch replaced (an
+            // empty owner, a negative cost) may stand in it though no
+            // record ever held it.
+            check_value(id, field, entry.old())?;
+            check_value(id, field, entry.new_value())?;
             if entry.old() == entry.new_value() {
                 return Err(invalid(part(), "it records no change"));
             }
@@ -296,7 +300,7 @@ impl Ownership {
                     "a retraction is never rejected",
                 ));
             }
-            check_field_value(id, field, conflict.kept())?;
+            check_value(id, field, conflict.kept())?;
             let removed = total.contains_key(&(id.as_str(), field.view()));
             if !removed && !estate.holds(id, field.view()) {
                 return Err(invalid(

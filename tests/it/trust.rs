@@ -560,3 +560,41 @@ fn a_group_whose_members_left_still_loads_and_repeated_groups_are_refused() {
         "{err}\n{text}"
     );
 }
+
+#[test]
+fn a_value_a_later_claim_of_the_batch_replaced_may_stand_in_the_journal() {
+    // Fuzz finding F2: within one batch the journal records every decision,
+    // so a negative cost that a late claim of the same batch replaced is
+    // journalled, though no record held it; the snapshot must load back.
+    let mut estate = Estate::new();
+    estate
+        .insert_asset(
+            itam_cmdb::Asset::builder(id("a"), "a", itam_cmdb::AssetKind::Hardware)
+                .monthly_cost("10.00 GBP".parse().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    let cost = |text: &str, by: &str, at| {
+        Claim::set(
+            id("a"),
+            AssetField::MonthlyCost,
+            Value::Money(text.parse().unwrap()),
+            auto(by),
+            at,
+        )
+    };
+    apply(
+        &mut estate,
+        [
+            cost("-7.72 GBP", "procurement", day(10)),
+            cost("0.00 GBP", "finance", day(1)),
+        ],
+    );
+    assert_eq!(
+        estate.asset("a").unwrap().monthly_cost(),
+        Some("0.00 GBP".parse().unwrap())
+    );
+    assert_eq!(estate.journal().len(), 2);
+    round_trip(&estate);
+}
