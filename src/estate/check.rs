@@ -10,7 +10,7 @@ use super::claims::{Ownership, check_claim};
 use crate::asset::{self, check_value};
 use crate::cmdb;
 use crate::hash::HashMap;
-use crate::ownership::{ClaimStatus, Field, Update, Value, View};
+use crate::ownership::{Field, Update, Value, View};
 use crate::{Error, ResourceId};
 
 /// Checks that `value` may stand in `field` of record `id`: its type, a
@@ -25,18 +25,6 @@ pub(super) fn check_field_value(
     match field {
         Field::Asset(f) => asset::check_field(id, f, value),
         Field::Ci(f) => cmdb::check_field(id, f, value),
-    }
-}
-
-/// A claim and the status recorded for it fit together: a retraction is
-/// recorded as one, and only a retraction is.
-pub(super) fn status_fits(update: &Update, status: &ClaimStatus) -> bool {
-    let retract = matches!(update, Update::Retract);
-    match status {
-        ClaimStatus::Retraction => retract,
-        ClaimStatus::Accepted(v) => !retract && v.accepted(),
-        ClaimStatus::Rejected(v) => !retract && !v.accepted(),
-        ClaimStatus::Withdrawn => !retract,
     }
 }
 
@@ -155,7 +143,7 @@ impl Ownership {
                     return Err(invalid(part(), "a claim is of another record"));
                 }
                 check_claim(claim)?;
-                if !status_fits(claim.update(), status) {
+                if !status.fits(claim.update()) {
                     return Err(invalid(part(), "a claim's status does not fit its update"));
                 }
             }

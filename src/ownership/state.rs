@@ -175,6 +175,21 @@ impl<'de> Deserialize<'de> for Marks {
     }
 }
 
+impl ClaimStatus {
+    /// Whether the status is one a claim with `update` can have: a
+    /// retraction is recorded as one and only a retraction is, and a
+    /// verdict's kind matches the status it is stored under.
+    pub(crate) fn fits(&self, update: &Update) -> bool {
+        let retract = matches!(update, Update::Retract);
+        match self {
+            Self::Retraction => retract,
+            Self::Accepted(v) => !retract && v.accepted(),
+            Self::Rejected(v) => !retract && !v.accepted(),
+            Self::Withdrawn => !retract,
+        }
+    }
+}
+
 /// One field's claims, the value the record held before the first of them,
 /// and the decided outcome.
 #[derive(Debug, Clone, Serialize)]
@@ -715,23 +730,21 @@ impl FieldState {
             .zip(&self.statuses)
             .zip(self.logged.iter())
         {
-            let retract = matches!(claim.update(), Update::Retract);
+            if !status.fits(claim.update()) {
+                return Err("a claim's status does not fit its update");
+            }
             match status {
-                ClaimStatus::Retraction if retract => {}
-                ClaimStatus::Withdrawn if !retract => {}
-                ClaimStatus::Rejected(v) if !retract && !v.accepted() => {
-                    if !logged {
-                        return Err("a rejected claim is not in the conflict log");
-                    }
+                ClaimStatus::Rejected(_) if !logged => {
+                    return Err("a rejected claim is not in the conflict log");
                 }
-                ClaimStatus::Accepted(v) if !retract && v.accepted() => {
+                ClaimStatus::Accepted(v) => {
                     value = match claim.update() {
                         Update::Set(v) => Some(v),
                         _ => None,
                     };
                     provenance = Some((claim, v.rule()));
                 }
-                _ => return Err("a claim's status does not fit its update"),
+                _ => {}
             }
         }
         let derived = provenance.map(|(c, rule)| (c.source(), c.observed(), rule));
