@@ -12,7 +12,6 @@ pub use self::item::{
     CiClass, ConfigurationItem, ConfigurationItemBuilder, Criticality, Environment,
     OperationalStatus, Region,
 };
-use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 
 use crate::graph::{Index, Quorum, RelationKind, Relationship, Topology};
 use crate::register::{self, Record, Register};
@@ -153,18 +152,16 @@ impl Cmdb {
     /// relationship comes out.
     pub fn relationships(&self) -> impl Iterator<Item = Relationship> + '_ {
         let topology = &self.topology;
-        let graph = topology.graph();
-        let mut rank = vec![u32::MAX; graph.node_bound()];
+        let mut rank = vec![u32::MAX; topology.node_bound()];
         for (place, item) in self.items.values().enumerate() {
             if let Some(node) = topology.node(item.id().as_str()) {
                 rank[node.index()] = u32::try_from(place).unwrap_or(u32::MAX);
             }
         }
         let kind_rank = crate::graph::kind_ranks(topology);
-        let mut edges: Vec<_> = graph
-            .edge_references()
-            .map(|edge| {
-                let (s, t, k) = (edge.source(), edge.target(), *edge.weight());
+        let mut edges: Vec<_> = topology
+            .edges()
+            .map(|(s, k, t)| {
                 let key = (
                     rank[s.index()],
                     rank[t.index()],
@@ -185,7 +182,11 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(d log d) for the d relationships of the item.
+    /// O(d log d) for the d relationships of the item, plus the removed
+    /// relationships still listed with it (removal marks a relationship and
+    /// a compaction drops the marked ones once they outnumber half the
+    /// graph, so across all items they are never more than about half the
+    /// graph).
     pub fn relationships_of<Q: AsRef<str> + ?Sized>(
         &self,
         id: &Q,
@@ -239,7 +240,9 @@ impl Cmdb {
     ///
     /// # Complexity
     ///
-    /// O(d log d) for the d relationships of the group.
+    /// O(d log d) for the d relationships of the group, plus the removed
+    /// ones still listed with it (as for
+    /// [`relationships_of`](Self::relationships_of)).
     pub fn members<Q: AsRef<str> + ?Sized>(
         &self,
         id: &Q,

@@ -431,8 +431,9 @@ impl Estate {
     ///
     /// # Complexity
     ///
-    /// O(d) expected for the item's d relationships (each unlinked from petgraph's adjacency lists, a walk of the
-    /// other end's list), plus O(c) for the claims on its fields; the next query rebuilds the index.
+    /// O(d) expected for the item's d relationships, amortised (each is marked removed, never unlinked by a walk
+    /// of its other end's list; a compaction, linear in the graph, runs once removals outnumber half of it),
+    /// plus O(c) for the claims on its fields; the next query rebuilds the index.
     pub fn remove_ci(&mut self, id: &ResourceId) -> Result<ConfigurationItem, Error> {
         match self.commit_one(Change::RemoveCi(id.clone()))? {
             Applied::RemovedCi(ci) => Ok(ci),
@@ -477,8 +478,9 @@ impl Estate {
     ///
     /// # Complexity
     ///
-    /// O(1) expected to find the relationship, plus petgraph's unlinking of it from both ends' adjacency lists
-    /// (a walk of each list); the next query rebuilds the index.
+    /// O(1) amortised expected, whatever the degree of either end: the relationship is found in a hash set and
+    /// marked removed (a compaction, linear in the graph, runs once removals outnumber half of it); the next
+    /// query rebuilds the index.
     pub fn unrelate(
         &mut self,
         source: &ResourceId,
@@ -538,8 +540,10 @@ impl Estate {
     /// changed. A retraction withdraws its source's claims in O(claims
     /// withdrawn) and decides again the claims after the earliest one it
     /// withdrew that had been accepted; a claim that sorts before others
-    /// decides again the claims after it, and copies the field's claims
-    /// once per batch. Either costs O(k) in the field's k claims at worst.
+    /// decides again the claims after it until one is accepted again as it
+    /// was (with a policy where a newer claim of the holder wins, the next
+    /// one), and copies the field's claims once per batch. Either costs O(k)
+    /// in the field's k claims at worst.
     /// The conflict log grows by at most one entry per claim received: a
     /// claim is logged the first time it is rejected, not again when a later
     /// decision makes it lose again.

@@ -10,8 +10,6 @@
 
 use std::sync::Mutex;
 
-use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
-
 use super::store::{KindId, Topology};
 use crate::cmdb::{CiClass, ConfigurationItem, Environment, OperationalStatus, Region};
 use crate::hash::HashMap;
@@ -332,8 +330,7 @@ impl Index {
         topology: &Topology,
         items: impl Iterator<Item = &'a ConfigurationItem>,
     ) -> Self {
-        let graph = topology.graph();
-        let nodes = graph.node_bound();
+        let nodes = topology.node_bound();
 
         let mut status = vec![OperationalStatus::Operational; nodes];
         let mut class = vec![0u32; nodes];
@@ -359,19 +356,15 @@ impl Index {
             }
         }
 
-        let mut up = Vec::with_capacity(graph.edge_count());
-        let mut down = Vec::with_capacity(graph.edge_count());
+        let mut up = Vec::with_capacity(topology.edge_count());
+        let mut down = Vec::with_capacity(topology.edge_count());
         let mut group_slot = vec![NONE; nodes];
         let mut groups: Vec<Group> = Vec::new();
         for (node, _) in topology.quorums() {
             group_of(&mut group_slot, &mut groups, node.index());
         }
-        for edge in graph.edge_references() {
-            let (s, t) = (
-                index_u32(edge.source().index()),
-                index_u32(edge.target().index()),
-            );
-            let kind_id = *edge.weight();
+        for (source, kind_id, target) in topology.edges() {
+            let (s, t) = (index_u32(source.index()), index_u32(target.index()));
             let kind = topology.kind(kind_id);
             let member = kind.is_membership();
             let propagation = kind.propagation();

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableGraph};
-use petgraph::visit::EdgeRef;
+use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
 
 use super::edge_set::{EdgeKey, EdgeSet};
 use super::kind::{Quorum, RelationKind, Relationship};
@@ -17,8 +17,16 @@ pub(crate) struct KindId(pub(crate) u16);
 
 /// The most kinds a topology interns: their ids, `0..MAX_KINDS`, fit in the
 /// 16 bits of a [`KindId`] and of the query index's edge metadata, and none
-/// is `u16::MAX`.
+/// is `u16::MAX` (which marks a removed edge, [`REMOVED`]).
 pub(crate) const MAX_KINDS: usize = u16::MAX as usize;
+
+/// The weight of an edge that was removed but is still in petgraph's lists,
+/// waiting for [`Topology::compact`].
+const REMOVED: KindId = KindId(u16::MAX);
+
+/// Compaction starts when removed edges and nodes outnumber half the graph's
+/// slots plus this, so that small graphs are not compacted on every write.
+const COMPACT_SLACK: usize = 32;
 
 /// The graph of relationships between configuration items.
 ///
@@ -31,10 +39,28 @@ pub(crate) const MAX_KINDS: usize = u16::MAX as usize;
 /// and finding the relationship to remove never scan a node's
 /// relationships: a rack holding a hundred thousand servers costs the same
 /// per relationship as one holding two.
+///
+/// Removal never walks an adjacency list either. petgraph's lists are
+/// singly linked, so `StableGraph::remove_edge` walks both ends' lists to
+/// unlink an edge: unrelating a 160,000-server rack oldest first would walk
+/// the rack's list each time. Instead a removed edge is marked
+/// ([`REMOVED`]) and a removed node is marked dead; both leave the edge set
+/// and the id map, and every reader here skips them. Once the marked edges
+/// and nodes outnumber half the graph, [`compact`](Self::compact) clears
+/// petgraph's edges and adds the live ones back, which is linear in the
+/// graph and paid for by the removals since the last compaction. Live
+/// nodes keep their numbers through a compaction, so a node number
+/// resolved earlier in a batch stays valid.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Topology {
     graph: StableGraph<ResourceId, KindId>,
     nodes: crate::hash::HashMap<ResourceId, NodeIndex>,
+    /// Nodes removed from the CMDB but still in the graph, by number.
+    dead: Vec<bool>,
+    /// How many entries of `dead` are set.
+    dead_nodes: usize,
+    /// How many edges of the graph are [`REMOVED`].
+    removed_edges: usize,
     /// Every edge, by its key.
     edges: EdgeSet,
     /// The kinds by id; an id no relationship uses is free for reuse.
@@ -54,8 +80,31 @@ pub(crate) struct Topology {
 }
 
 impl Topology {
-    pub(crate) fn graph(&self) -> &StableGraph<ResourceId, KindId> {
-        &self.graph
+    /// One more than the highest node number in use: the size of a
+    /// per-node array. O(1).
+    pub(crate) fn node_bound(&self) -> usize {
+        self.graph.node_bound()
+    }
+
+    /// Every live relationship as `(source, kind, target)`, in edge order.
+    /// O(m) for the graph's m edges, removed ones included (at most about
+    /// as many as the live ones and nodes).
+    pub(crate) fn edges(&self) -> impl Iterator<Item = (NodeIndex, KindId, NodeIndex)> + '_ {
+        self.graph
+            .edge_references()
+            .filter(|edge| *edge.weight() != REMOVED)
+            .map(|edge| (edge.source(), *edge.weight(), edge.target()))
+    }
+
+    /// The live edges of `node` in one direction.
+    fn live_edges(
+        &self,
+        node: NodeIndex,
+        direction: Direction,
+    ) -> impl Iterator<Item = petgraph::stable_graph::EdgeReference<'_, KindId>> + '_ {
+        self.graph
+            .edges_directed(node, direction)
+            .filter(|edge| *edge.weight() != REMOVED)
     }
 
     pub(crate) fn node(&self, id: &str) -> Option<NodeIndex> {
@@ -88,7 +137,7 @@ impl Topology {
     }
 
     pub(crate) fn edge_count(&self) -> usize {
-        self.graph.edge_count()
+        self.graph.edge_count() - self.removed_edges
     }
 
     pub(crate) fn relationship(
@@ -109,14 +158,8 @@ impl Topology {
         &self,
         node: NodeIndex,
     ) -> impl Iterator<Item = Relationship> + '_ {
-        let mut outgoing: Vec<_> = self
-            .graph
-            .edges_directed(node, Direction::Outgoing)
-            .collect();
-        let mut incoming: Vec<_> = self
-            .graph
-            .edges_directed(node, Direction::Incoming)
-            .collect();
+        let mut outgoing: Vec<_> = self.live_edges(node, Direction::Outgoing).collect();
+        let mut incoming: Vec<_> = self.live_edges(node, Direction::Incoming).collect();
         outgoing.sort_by_key(EdgeRef::id);
         incoming.sort_by_key(EdgeRef::id);
         outgoing
@@ -128,8 +171,7 @@ impl Topology {
     /// The members of `group`, in edge order.
     pub(crate) fn members(&self, group: NodeIndex) -> impl Iterator<Item = NodeIndex> + '_ {
         let mut edges: Vec<_> = self
-            .graph
-            .edges_directed(group, Direction::Incoming)
+            .live_edges(group, Direction::Incoming)
             .filter(|edge| self.kind(*edge.weight()).is_membership())
             .map(|edge| (edge.id(), edge.source()))
             .collect();
@@ -203,35 +245,83 @@ impl Topology {
 
     pub(crate) fn add_node(&mut self, id: ResourceId) {
         let node = self.graph.add_node(id.clone());
+        if self.dead.len() <= node.index() {
+            self.dead.resize(node.index() + 1, false);
+        }
         self.nodes.insert(id, node);
     }
 
     /// Removes the node and every relationship touching it, and its quorum.
     ///
-    /// O(d) expected for the node's d relationships, plus petgraph's
-    /// unlinking of each from the list of its other end (a walk of that
-    /// list, up to its length).
+    /// O(d) expected for the node's d relationships (and removed ones still
+    /// in its lists), amortised: no list of another node is walked, and the
+    /// compaction this may start is paid for by the removals before it.
     pub(crate) fn remove_node(&mut self, id: &str) {
         let Some(node) = self.nodes.remove(id) else {
             return;
         };
         let mut touching: Vec<EdgeIndex> = self
-            .graph
-            .edges_directed(node, Direction::Outgoing)
-            .chain(self.graph.edges_directed(node, Direction::Incoming))
+            .live_edges(node, Direction::Outgoing)
+            .chain(self.live_edges(node, Direction::Incoming))
             .map(|edge| edge.id())
             .collect();
         // A loop (which only tests make) is both outgoing and incoming.
         touching.sort_unstable();
         touching.dedup();
         for edge in touching {
-            let graph = &self.graph;
-            let key = key_of(graph, edge);
-            self.edges.remove(key, edge_u32(edge), |e| key_at(graph, e));
-            self.release(KindId(key.1));
+            self.remove_edge(edge);
         }
-        self.graph.remove_node(node);
+        self.dead[node.index()] = true;
+        self.dead_nodes += 1;
         self.quorums.remove(node);
+        self.compact_if_due();
+    }
+
+    /// Marks the live `edge` removed: out of the edge set, its kind
+    /// released, its weight [`REMOVED`]. O(1) expected.
+    fn remove_edge(&mut self, edge: EdgeIndex) {
+        let graph = &self.graph;
+        let key = key_of(graph, edge);
+        self.edges.remove(key, edge_u32(edge), |e| key_at(graph, e));
+        self.release(KindId(key.1));
+        self.graph[edge] = REMOVED;
+        self.removed_edges += 1;
+    }
+
+    /// Compacts when the removed edges and dead nodes outnumber half the
+    /// graph's slots, so that a compaction, linear in the slots, is paid
+    /// for by the removals since the last one.
+    fn compact_if_due(&mut self) {
+        let removed = self.removed_edges + self.dead_nodes;
+        let slots = self.graph.node_bound() + self.graph.edge_count();
+        if removed > slots / 2 + COMPACT_SLACK {
+            self.compact();
+        }
+    }
+
+    /// Drops removed edges and dead nodes from petgraph: clears its edges,
+    /// removes the dead nodes (edgeless now, so petgraph walks no list),
+    /// and adds the live edges back in their old order. Live nodes keep
+    /// their numbers; edges are renumbered `0..m` and the edge set is
+    /// rebuilt. O(slots).
+    fn compact(&mut self) {
+        let live: Vec<(NodeIndex, KindId, NodeIndex)> = self.edges().collect();
+        self.graph.clear_edges();
+        for (node, dead) in self.dead.iter_mut().enumerate() {
+            if *dead {
+                self.graph.remove_node(NodeIndex::new(node));
+                *dead = false;
+            }
+        }
+        self.dead_nodes = 0;
+        self.removed_edges = 0;
+        self.edges = EdgeSet::default();
+        for (source, kind, target) in live {
+            let edge = self.graph.add_edge(source, target, kind);
+            let key = (node_u32(source), kind.0, node_u32(target));
+            let graph = &self.graph;
+            self.edges.insert(key, edge_u32(edge), |e| key_at(graph, e));
+        }
     }
 
     /// The edge `source -[kind]-> target`, if there is one. O(1) expected.
@@ -267,8 +357,8 @@ impl Topology {
     }
 
     /// Removes `source -[kind]-> target` if it exists; returns whether it
-    /// did. Finding it is O(1) expected; petgraph then unlinks it from the
-    /// lists of its two ends (a walk of each list, up to its length).
+    /// did. O(1) amortised expected, whatever the degree of either end:
+    /// the edge is found in the edge set and marked removed.
     pub(crate) fn unrelate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
         let (Some(s), Some(t), Some(kind)) =
             (self.node(source), self.node(target), self.kind_id(kind))
@@ -278,11 +368,9 @@ impl Topology {
         let Some(edge) = self.find(s, kind, t) else {
             return false;
         };
-        let key = (node_u32(s), kind.0, node_u32(t));
-        let graph = &self.graph;
-        self.edges.remove(key, edge_u32(edge), |e| key_at(graph, e));
-        self.release(kind);
-        self.graph.remove_edge(edge).is_some()
+        self.remove_edge(edge);
+        self.compact_if_due();
+        true
     }
 
     pub(crate) fn set_quorum(&mut self, group: &str, quorum: Quorum) {
@@ -388,7 +476,7 @@ mod tests {
         topology
             .graph
             .edges_connecting(s, t)
-            .find(|edge| *edge.weight() == kind)
+            .find(|edge| *edge.weight() == kind && kind != REMOVED)
             .map(|edge| edge.id())
     }
 
@@ -449,6 +537,82 @@ mod tests {
                 assert_eq!(topology.edges.len(), topology.edge_count());
             }
         }
+    }
+
+    #[test]
+    fn unrelating_a_hub_oldest_first_compacts_and_keeps_live_node_numbers() {
+        let name = |i: usize| ResourceId::new(format!("n{i}")).unwrap();
+        let mut topology = Topology::default();
+        let leaves = 1_000;
+        for i in 0..=leaves {
+            topology.add_node(name(i));
+        }
+        let hub = topology.node("n0").unwrap();
+        let numbers: Vec<NodeIndex> = (0..=leaves)
+            .map(|i| topology.node(name(i).as_str()).unwrap())
+            .collect();
+        let mut compactions = 0;
+        // Relate every leaf, then unrelate them oldest first, five times
+        // over: the removed edges pile up in the hub's list until a
+        // compaction drops them.
+        for _ in 0..5 {
+            for i in 1..=leaves {
+                assert!(topology.relate("n0", &RelationKind::Contains, name(i).as_str()));
+            }
+            assert_eq!(topology.relationships_of(hub).count(), leaves);
+            for i in 1..=leaves {
+                let before = topology.graph.edge_count();
+                assert!(topology.unrelate("n0", &RelationKind::Contains, name(i).as_str()));
+                assert!(!topology.unrelate("n0", &RelationKind::Contains, name(i).as_str()));
+                if topology.graph.edge_count() < before {
+                    compactions += 1;
+                }
+                assert_eq!(topology.edge_count(), leaves - i);
+                assert_eq!(topology.edges.len(), leaves - i);
+                // Removed edges never outnumber half the slots by much.
+                let slots = topology.graph.node_bound() + topology.graph.edge_count();
+                assert!(topology.removed_edges <= slots / 2 + COMPACT_SLACK);
+                if i % 250 == 0 {
+                    assert_eq!(topology.relationships_of(hub).count(), leaves - i);
+                }
+            }
+        }
+        assert!(compactions >= 2, "{compactions} compactions");
+        for (i, number) in numbers.iter().enumerate() {
+            assert_eq!(topology.node(name(i).as_str()), Some(*number));
+        }
+        // Relating again after compaction finds no stale edge.
+        assert!(topology.relate("n0", &RelationKind::Contains, "n7"));
+        assert_eq!(topology.edges().count(), 1);
+    }
+
+    #[test]
+    fn removed_nodes_leave_no_edges_and_their_slots_are_reused_after_compaction() {
+        let name = |i: usize| ResourceId::new(format!("n{i}")).unwrap();
+        let mut topology = Topology::default();
+        topology.add_node(name(0));
+        for i in 1..=500 {
+            topology.add_node(name(i));
+            assert!(topology.relate(name(i).as_str(), &RelationKind::DependsOn, "n0"));
+        }
+        for i in 1..=500 {
+            topology.remove_node(name(i).as_str());
+            assert_eq!(topology.edge_count(), 500 - i);
+            assert_eq!(topology.node(name(i).as_str()), None);
+        }
+        let hub = topology.node("n0").unwrap();
+        assert_eq!(topology.relationships_of(hub).count(), 0);
+        assert!(
+            topology.graph.node_count() < 300,
+            "dead nodes were compacted"
+        );
+        for i in 501..=700 {
+            topology.add_node(name(i));
+            assert!(topology.relate(name(i).as_str(), &RelationKind::DependsOn, "n0"));
+        }
+        assert!(topology.node_bound() <= 501, "freed slots are reused");
+        assert_eq!(topology.edges().count(), 200);
+        assert_eq!(topology.members(hub).count(), 0);
     }
 
     #[test]

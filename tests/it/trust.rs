@@ -598,3 +598,63 @@ fn a_value_a_later_claim_of_the_batch_replaced_may_stand_in_the_journal() {
     assert_eq!(estate.journal().len(), 2);
     round_trip(&estate);
 }
+
+/// A rack's relationships unrelated oldest first and the servers around it
+/// removed, in waves, with relationships written again in between: the
+/// graph marks what it removes and compacts in bulk, and no answer ever
+/// shows a removed relationship, a removed item or a stale node.
+#[test]
+fn churn_around_a_hub_never_shows_what_was_removed() {
+    use itam_cmdb::RelationKind;
+    let servers = 3_000;
+    let name = |i: usize| format!("srv-{i}");
+    let mut estate = Estate::new();
+    let mut batch = Batch::new();
+    batch.insert_ci(ci("rack"));
+    for i in 0..servers {
+        batch.insert_ci(ci(&name(i)));
+    }
+    for i in 0..servers {
+        batch.relate(id("rack"), RelationKind::Contains, id(&name(i)));
+    }
+    estate.apply(batch).unwrap();
+    for wave in 0..3 {
+        // Unrelate the oldest half, one by one.
+        for i in 0..servers / 2 {
+            assert!(
+                estate
+                    .unrelate(&id("rack"), RelationKind::Contains, &id(&name(i)))
+                    .unwrap()
+            );
+        }
+        assert_eq!(estate.cmdb().relationships_of("rack").count(), servers / 2);
+        // Remove a third of the others, then insert them again unrelated.
+        for i in (servers / 2..servers).step_by(3) {
+            estate.remove_ci(&id(&name(i))).unwrap();
+        }
+        let related = servers / 2 - (servers / 2).div_ceil(3);
+        assert_eq!(estate.cmdb().relationship_count(), related, "wave {wave}");
+        let impact = estate.cmdb().blast_radius(&id("rack")).unwrap();
+        assert_eq!(impact.len(), related, "wave {wave}");
+        assert_eq!(round_trip(&estate), estate);
+        for i in (servers / 2..servers).step_by(3) {
+            estate.insert_ci(ci(&name(i))).unwrap();
+        }
+        // Relate everything again: every relationship is new.
+        for i in 0..servers {
+            let new = estate
+                .relate(&id("rack"), RelationKind::Contains, &id(&name(i)))
+                .unwrap();
+            let had = i >= servers / 2 && (i - servers / 2) % 3 != 0;
+            assert_eq!(new, !had, "wave {wave}, server {i}");
+        }
+        assert_eq!(estate.cmdb().relationship_count(), servers);
+        let members: Vec<String> = estate
+            .cmdb()
+            .relationships_of("rack")
+            .map(|r| r.target().as_str().to_owned())
+            .collect();
+        assert_eq!(members.len(), servers);
+        assert_eq!(round_trip(&estate), estate);
+    }
+}
