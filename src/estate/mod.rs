@@ -540,10 +540,8 @@ impl Estate {
     /// changed. A retraction withdraws its source's claims in O(claims
     /// withdrawn) and decides again the claims after the earliest one it
     /// withdrew that had been accepted; a claim that sorts before others
-    /// decides again the claims after it until one is accepted again as it
-    /// was (with a policy where a newer claim of the holder wins, the next
-    /// one), and copies the field's claims once per batch. Either costs O(k)
-    /// in the field's k claims at worst.
+    /// decides again the claims after it, and copies the field's claims
+    /// once per batch. Either costs O(k) in the field's k claims at worst.
     /// The conflict log grows by at most one entry per claim received: a
     /// claim is logged the first time it is rejected, not again when a later
     /// decision makes it lose again.

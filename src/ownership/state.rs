@@ -18,14 +18,9 @@
 //!   starting from the state before it (withdrawing a rejected claim
 //!   changes nothing, since the policy decides from the field, its value
 //!   and provenance and the claim alone): O(k);
-//! * a claim that sorts before others decides again the claims after it
-//!   only until one of them is accepted again with the verdict it had
-//!   (from there every decision, and the outcome, is as before): with a
-//!   policy where a newer claim of the holding source wins, that is the
-//!   next one. In the worst case (a late claim that takes the field from a
-//!   holder every later claim lost to) every later claim's decision
-//!   changes, and recording them is O(k); inserting it (and, in a batch,
-//!   copying the field) costs O(all claims) in any case.
+//! * a claim that sorts before others decides again only the claims from
+//!   its position on, but inserting it (and, in a batch, copying the
+//!   field) costs O(all claims).
 //!
 //! The per-source index and each claim's holder before it are derived: a
 //! field builds them in one pass over its claims on its first retraction,
@@ -426,40 +421,19 @@ struct Rows<'a> {
     links: &'a mut [Link],
 }
 
-/// How [`refold`] ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refolded {
-    /// It decided every claim: `fold` is the field's outcome.
-    Whole,
-    /// It stopped at a claim accepted again with the verdict it had: from
-    /// there on every claim keeps its status and the field keeps the
-    /// outcome it had before.
-    Converged,
-}
-
 /// Decides `rows` (the claims from position `offset` on) again, in order,
 /// from `fold`, skipping withdrawn claims and retractions. A claim it
-/// leaves rejected that was never logged is marked and, unless it is the
-/// `inserted` one, listed in `rejected`.
-///
-/// With `inserted`, the position of a claim just inserted before others,
-/// the claims after it have the statuses they got when decided from the
-/// same states before (nothing after it was withdrawn, added or removed):
-/// then the first of them accepted again with the same verdict leaves the
-/// state exactly as it was after that claim before, and, the policy being
-/// a pure function of the field, its value and provenance and the claim,
-/// every later claim would be decided as it was. Deciding stops there, so
-/// a late claim costs the claims up to the first one it does not change,
-/// not all the claims after it.
+/// leaves rejected that was never logged is marked and, unless it is at
+/// `skip`, listed in `rejected`.
 fn refold(
     field: &Field,
     policy: &dyn FieldOwnership,
     fold: &mut Fold,
     offset: usize,
     rows: Rows<'_>,
-    inserted: Option<usize>,
+    skip: Option<usize>,
     rejected: &mut Vec<usize>,
-) -> Refolded {
+) {
     let Rows {
         claims,
         statuses,
@@ -478,19 +452,12 @@ fn refold(
         let status = fold.decide(field, policy, at, claim);
         if matches!(status, ClaimStatus::Rejected(_)) && !logged.get(marked + k) {
             logged.set(marked + k, true);
-            if inserted != Some(at) {
+            if skip != Some(at) {
                 rejected.push(at);
             }
         }
-        let settled = inserted.is_some_and(|late| at > late)
-            && matches!(status, ClaimStatus::Accepted(_))
-            && status == statuses[k];
         statuses[k] = status;
-        if settled {
-            return Refolded::Converged;
-        }
     }
-    Refolded::Whole
 }
 
 /// Where a claim goes among a field's claims.
@@ -634,7 +601,7 @@ impl FieldState {
                 self.statuses[at] = status;
                 start = at + 1;
             }
-            let refolded = refold(
+            refold(
                 &self.field,
                 policy,
                 &mut fold,
@@ -649,19 +616,9 @@ impl FieldState {
                 Some(at),
                 &mut rejected_again,
             );
-            match refolded {
-                Refolded::Whole => {
-                    self.value = fold.value;
-                    self.provenance = fold.provenance;
-                    self.holder = fold.holder;
-                }
-                // The outcome is the one before; its claim moved up one.
-                Refolded::Converged => {
-                    if let Some(holder) = &mut self.holder {
-                        *holder += 1;
-                    }
-                }
-            }
+            self.value = fold.value;
+            self.provenance = fold.provenance;
+            self.holder = fold.holder;
         } else if let Some(holder) = &mut self.holder {
             if *holder >= at {
                 *holder += 1;
@@ -1645,30 +1602,6 @@ mod tests {
         assert_eq!(again, [20], "discovery's last claim lost");
         assert_eq!(policy.take(), 2);
         assert_eq!(state.value, Some(Value::text("f")));
-        assert_eq!(state.check(), Ok(()));
-    }
-
-    /// A late claim stops deciding again at the first later claim that it
-    /// leaves accepted as before: from there the field is as it was.
-    #[test]
-    fn a_late_claim_stops_deciding_once_the_outcome_settles() {
-        let agreement = agreement();
-        let policy = Counting::new(&agreement);
-        let mut state = FieldState::new(AssetField::Owner.into(), None);
-        for d in 1..=20 {
-            state.add(claim("discovery", &format!("d{d}"), d), &policy);
-        }
-        assert_eq!(policy.take(), 20);
-        let before = state.clone();
-        let late = claim_at("discovery", "late", day(5) + TimeDelta::hours(1));
-        let (at, again) = decided(state.add(late, &policy));
-        assert_eq!(at, 5);
-        assert!(again.is_empty());
-        assert_eq!(policy.take(), 2, "the late claim and d6, which settles");
-        assert_eq!(state.value, before.value);
-        assert_eq!(state.provenance, before.provenance);
-        assert_eq!(state.holder, Some(20));
-        assert_derived(&state);
         assert_eq!(state.check(), Ok(()));
     }
 
