@@ -556,6 +556,11 @@ impl Estate {
     /// resource, a value of the wrong type ([`Error::WrongValueType`]), a
     /// cleared required field, or a value the record's rules refuse (an
     /// empty owner, a negative cost, a warranty ending before purchase).
+    /// A custom relationship kind's name is checked against the kinds in
+    /// use before the batch and those the batch introduces: a batch that
+    /// removes the last relationship of a custom kind cannot reuse its
+    /// name with another propagation ([`Error::ConflictingKind`]); two
+    /// batches can.
     ///
     /// # Lifecycle transitions
     ///

@@ -1,5 +1,6 @@
 //! Integration tests for itam-cmdb.
 
+mod adversary;
 mod deep;
 mod depreciation;
 mod finance_cost;
