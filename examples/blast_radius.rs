@@ -1,9 +1,11 @@
 //! Impact analysis on the built-in sample estate: patching a database
-//! tonight, then a whole region failing, then the order to bring it back.
+//! tonight, then a whole region failing, then the order to bring it back;
+//! checkout's single points of failure, and why checkout slowed down only
+//! in eu-west-2.
 //!
 //! Run it with `cargo run --example blast_radius`.
 
-use itam_cmdb::{Estate, Impact, ImpactQuery, ImpactState, OperationalStatus, ResourceId, sample};
+use itam_cmdb::{Estate, Impact, ImpactQuery, Region, ResourceId, sample};
 
 fn main() -> Result<(), itam_cmdb::Error> {
     let estate = sample::estate();
@@ -20,24 +22,21 @@ fn main() -> Result<(), itam_cmdb::Error> {
     println!("\n1b. Patching {vm} instead: the checkout pool needs one of its two members.\n");
     print_impact(&estate, &cmdb.blast_radius(&vm)?);
 
-    // 2. A whole region fails: every configuration item in eu-west-2 at once.
-    let region = "eu-west-2";
-    let failed: Vec<ResourceId> = cmdb
-        .iter()
-        .filter(|ci| ci.region().is_some_and(|r| r.as_str() == region))
-        .filter(|ci| ci.status() != OperationalStatus::Retired)
-        .map(|ci| ci.id().clone())
-        .collect();
-    println!(
-        "\n2. {region} fails: {} configuration items at once.",
-        failed.len()
-    );
-    let scenario = ImpactQuery::scenario(failed);
+    // 2. A whole region fails: every configuration item in eu-west-2 at
+    //    once, judged together with the redundancy groups; report what is
+    //    in the region or global (business services and pools have no
+    //    region).
+    let region = Region::new("eu-west-2")?;
+    let scenario = ImpactQuery::region_failure(region.clone()).region_and_global(region.clone());
     let impact = cmdb.blast_radius(&scenario)?;
-    println!("   Outside {region}, this is what goes down or degrades:\n");
+    println!(
+        "\n2. {region} fails: {} configuration items at once. In the region or global, this is what goes down or degrades:\n",
+        impact.roots().len()
+    );
     print_impact(&estate, &impact);
 
-    // 3. The order to bring everything back.
+    // 3. The order to bring back what the answer reports (the failed items
+    //    and what they took down), in the order of the whole graph.
     println!("\n3. Recovery order for {region} (each wave needs only earlier waves):\n");
     let plan = impact.recovery_order();
     for wave in 0..plan.waves() {
@@ -71,19 +70,36 @@ fn main() -> Result<(), itam_cmdb::Error> {
             item.path()
         );
     }
-    // Behind a group, a single failure may still be fatal: ask exactly.
-    println!("\n   Single points of failure behind the pool (a blast radius of each says so):");
-    for item in needs
-        .iter()
-        .filter(|item| item.state() == ImpactState::BehindGroup)
-    {
-        let fatal = cmdb
-            .blast_radius(item.id())?
-            .get(&checkout)
-            .is_some_and(|hit| hit.state() == ImpactState::Down);
-        if fatal {
-            println!("   - {}", item.id());
+
+    // 5. Which of those takes checkout down alone? The pool does not help
+    //    against what sits under both its members.
+    println!("\n5. Checkout's single points of failure, nearest first:\n");
+    let points = cmdb.single_points_of_failure(&checkout)?;
+    for point in points.iter() {
+        let kind = if point.common_mode() {
+            "common mode"
+        } else {
+            "on a chain"
+        };
+        println!(
+            "   {:>2} hops  {:<12} {}",
+            point.distance(),
+            kind,
+            point.id()
+        );
+        for path in point.paths() {
+            println!("             {path}");
         }
+    }
+
+    // 6. "Why did checkout slow down only in eu-west-2?" The root-cause
+    //    candidates of checkout's eu-west-2 instance that its eu-west-1
+    //    instance does not share.
+    let west_2 = cmdb.dependencies(&ResourceId::new(sample::CHECKOUT_EU_WEST_2)?)?;
+    let west_1 = cmdb.dependencies(&ResourceId::new(sample::CHECKOUT_EU_WEST_1)?)?;
+    println!("\n6. Only under the eu-west-2 checkout, not the eu-west-1 one:\n");
+    for item in west_2.except(&west_1) {
+        println!("   {:>2} hops  {}", item.distance(), item.path());
     }
 
     println!("\nThe cycles of the estate: {:?}", cmdb.cycles());

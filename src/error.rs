@@ -97,6 +97,11 @@ pub enum Error {
     /// An asset with this id is already in the asset register.
     #[error("duplicate asset `{0}`")]
     DuplicateAsset(ResourceId),
+    /// A region failure names a region no configuration item is recorded
+    /// in (most likely a misspelt name: a failure of nothing would answer
+    /// that nothing happens).
+    #[error("no configuration item is recorded in region `{0}`")]
+    UnknownRegion(crate::Region),
     /// A configuration item with this id is already in the CMDB.
     #[error("duplicate configuration item `{0}`")]
     DuplicateCi(ResourceId),

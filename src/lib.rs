@@ -77,6 +77,7 @@ pub use crate::estate::{Batch, Estate, Resource};
 pub use crate::graph::{
     CustomKind, GroupOutcome, Impact, ImpactQuery, ImpactState, ImpactedItem, Path, PathStep,
     Propagation, Quorum, Reach, RecoveryPlan, RecoveryStep, RelationKind, Relationship,
+    SinglePoint, SinglePoints,
 };
 pub use crate::id::ResourceId;
 pub use crate::label::{AttributeIter, AttributeKey, AttributeValue, Attributes, CustomName};

@@ -71,6 +71,7 @@ pub(crate) struct Entry {
 pub struct GroupOutcome {
     members: u32,
     down: u32,
+    before: u32,
     needed: u32,
 }
 
@@ -81,10 +82,18 @@ impl GroupOutcome {
         self.members
     }
 
-    /// How many members are down.
+    /// How many members are down, those down before the failure included.
     #[must_use]
     pub fn down(&self) -> u32 {
         self.down
+    }
+
+    /// How many members were down before the failure started, by their
+    /// recorded status (see
+    /// [the estate as recorded](crate::ImpactQuery#the-estate-as-recorded)).
+    #[must_use]
+    pub fn down_before(&self) -> u32 {
+        self.before
     }
 
     /// How many members must be up for the group to be up.
@@ -106,14 +115,16 @@ impl GroupOutcome {
     }
 }
 
-/// `"2 of 3 members down; needs 2 up"`.
+/// `"2 of 3 members down; needs 2 up, short by 1"`; with members down
+/// before the failure, `"2 of 2 members down (1 before); needs 1 up, short
+/// by 1"`.
 impl fmt::Display for GroupOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} of {} members down; needs {} up",
-            self.down, self.members, self.needed
-        )?;
+        write!(f, "{} of {} members down", self.down, self.members)?;
+        if self.before > 0 {
+            write!(f, " ({} before)", self.before)?;
+        }
+        write!(f, "; needs {} up", self.needed)?;
         if self.holds() {
             write!(f, ", {} up", self.up())
         } else {
@@ -149,6 +160,9 @@ pub struct Impact<'a> {
     /// `(node, entry)` of every reported item, by node: built on the first
     /// [`get`](Self::get).
     lookup: OnceLock<Vec<(u32, u32)>>,
+    /// The roots' nodes, sorted: built on the first set operation that
+    /// asks.
+    root_nodes: OnceLock<Vec<u32>>,
 }
 
 impl<'a> Impact<'a> {
@@ -205,13 +219,21 @@ impl<'a> Impact<'a> {
         self.cmdb
     }
 
-    /// The node of every root and item, in order (hidden waypoints left out).
-    pub(crate) fn nodes(&self) -> Vec<u32> {
-        self.entries
-            .iter()
-            .filter(|entry| !entry.hidden)
-            .map(|entry| entry.node)
-            .collect()
+    /// The node of every root and item, in order (hidden waypoints left
+    /// out), with whether the answer reports each: every root does, an item
+    /// when it passes the reporting filters.
+    pub(crate) fn plan_nodes(&self) -> (Vec<u32>, Vec<bool>) {
+        let mut nodes = Vec::with_capacity(self.entries.len());
+        let mut reported = Vec::with_capacity(self.entries.len());
+        for (i, entry) in self.entries.iter().enumerate() {
+            if entry.hidden {
+                continue;
+            }
+            nodes.push(entry.node);
+            reported
+                .push(i < self.roots || self.reported.as_ref().is_none_or(|reported| reported[i]));
+        }
+        (nodes, reported)
     }
 
     pub(crate) fn id_at(&self, node: u32) -> &'a ResourceId {
@@ -247,6 +269,72 @@ impl<'a> Impact<'a> {
             impact: self,
             entry: lookup[at].1 as usize,
         })
+    }
+}
+
+/// Set operations on answers: what one answer has that another has not,
+/// and what both have. "Why did checkout slow down only in eu-west-2?" is
+/// the root-cause candidates of checkout's eu-west-2 instance that its
+/// eu-west-1 instance does not share:
+///
+/// ```
+/// use itam_cmdb::{sample, ResourceId};
+///
+/// let estate = sample::estate();
+/// let cmdb = estate.cmdb();
+/// let west_2 = cmdb.dependencies(ResourceId::new(sample::CHECKOUT_EU_WEST_2)?)?;
+/// let west_1 = cmdb.dependencies(ResourceId::new(sample::CHECKOUT_EU_WEST_1)?)?;
+/// let only_west_2: Vec<&str> = west_2.except(&west_1).map(|item| item.id().as_str()).collect();
+/// assert_eq!(only_west_2, ["vm-chk-euw2-01"]);
+/// // Payments, auth and everything under them are shared.
+/// assert!(west_2.shared_with(&west_1).any(|item| item.id().as_str() == sample::PAYMENT_SERVICE));
+/// # Ok::<(), itam_cmdb::Error>(())
+/// ```
+impl<'a> Impact<'a> {
+    /// The items of this answer that are neither items nor roots of
+    /// `other`, in this answer's order, each with its state, distance and
+    /// path in this answer. The answers may come from different queries
+    /// (a blast radius and a dependencies query, say) and compare by id.
+    ///
+    /// # Complexity
+    ///
+    /// O(n log m) for this answer's n items and the other's m items
+    /// (the first lookup in `other` sorts it once, as
+    /// [`get`](Self::get) does).
+    pub fn except<'r>(
+        &'r self,
+        other: &'r Impact<'_>,
+    ) -> impl Iterator<Item = ImpactedItem<'a, 'r>> + 'r {
+        self.iter().filter(move |item| !other.mentions(item.id()))
+    }
+
+    /// The items of this answer that are items or roots of `other` too, in
+    /// this answer's order, with this answer's states, distances and paths.
+    ///
+    /// # Complexity
+    ///
+    /// As [`except`](Self::except).
+    pub fn shared_with<'r>(
+        &'r self,
+        other: &'r Impact<'_>,
+    ) -> impl Iterator<Item = ImpactedItem<'a, 'r>> + 'r {
+        self.iter().filter(move |item| other.mentions(item.id()))
+    }
+
+    /// Whether `id` is an item or a root of this answer. O(log n).
+    fn mentions(&self, id: &ResourceId) -> bool {
+        if self.get(id).is_some() {
+            return true;
+        }
+        let Some(node) = self.cmdb.topology().node(id.as_str()) else {
+            return false;
+        };
+        let roots = self.root_nodes.get_or_init(|| {
+            let mut roots: Vec<u32> = self.entries[..self.roots].iter().map(|e| e.node).collect();
+            roots.sort_unstable();
+            roots
+        });
+        u32::try_from(node.index()).is_ok_and(|node| roots.binary_search(&node).is_ok())
     }
 }
 
@@ -366,6 +454,21 @@ impl<'a> Path<'a> {
     }
 }
 
+impl<'a> Path<'a> {
+    /// This path, then the relationship `via` to `id`, then the steps of
+    /// `rest` (a tail of another path whose first step leaves `id`).
+    pub(super) fn then(
+        mut self,
+        via: (&'a RelationKind, bool),
+        id: &'a ResourceId,
+        rest: &[PathStep<'a>],
+    ) -> Self {
+        self.steps.push(PathStep { id, via: Some(via) });
+        self.steps.extend_from_slice(rest);
+        self
+    }
+}
+
 impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for step in &self.steps {
@@ -476,6 +579,10 @@ impl Cmdb {
     /// what depends on it is degraded in turn. Cycles are fine: every item is
     /// visited once.
     ///
+    /// The walk starts from the estate as recorded: members whose status
+    /// means they are not serving count as down before the failure (see
+    /// [the estate as recorded](ImpactQuery#the-estate-as-recorded)).
+    ///
     /// # Order
     ///
     /// See [`Impact`]: down items nearest first, then degraded items nearest
@@ -514,7 +621,7 @@ impl Cmdb {
         let plan = query.plan(self, &index)?;
         let mut scratch = index.scratch();
         let entries = blast(&index, &plan, &mut scratch);
-        let groups = group_outcomes(&index, &scratch, &entries);
+        let groups = group_outcomes(&index, &plan, &scratch, &entries);
         index.recycle(scratch);
         Ok(self.finish(&index, &plan, entries, groups))
     }
@@ -628,6 +735,7 @@ impl Cmdb {
             len,
             groups,
             lookup: OnceLock::new(),
+            root_nodes: OnceLock::new(),
         }
     }
 }
@@ -651,25 +759,42 @@ fn seed(plan: &Plan, scratch: &mut Scratch, state: ImpactState) -> Vec<Entry> {
     entries
 }
 
-fn entry_index(entries: &[Entry]) -> u32 {
+pub(super) fn entry_index(entries: &[Entry]) -> u32 {
     u32::try_from(entries.len()).unwrap_or(NONE)
 }
 
 /// A group that lost a member but not (yet) its quorum during the down walk.
-struct Touched {
+pub(super) struct Touched {
     group: u32,
     pred: u32,
     distance: u32,
     meta: EdgeMeta,
 }
 
-fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
-    let mut entries = seed(plan, scratch, ImpactState::Failed);
-    let (targets, metas) = (index.up.targets(), index.up.metas());
-    let mut touched = Vec::new();
+/// Where [`spread`] may go and when it stops.
+#[derive(Default)]
+pub(super) struct Bounds<'b> {
+    /// Only nodes marked here are walked (all when `None`).
+    pub(super) within: Option<&'b [bool]>,
+    /// The walk stops as soon as a node marked here goes down.
+    pub(super) until: Option<&'b [bool]>,
+}
 
-    // Phase 1: what goes down. A plain breadth-first walk, except that a
-    // member's failure only counts towards its group's quorum.
+/// Phase 1 of a blast radius: what goes down, from the failed `entries`. A
+/// plain breadth-first walk, except that a member's failure only counts
+/// towards its group's quorum (members down before the failure counting
+/// from the start). Groups that lost a member but kept their quorum go to
+/// `touched`. Returns the entry of the first `until` node that went down,
+/// if the walk stopped there.
+pub(super) fn spread(
+    index: &Index,
+    plan: &Plan,
+    scratch: &mut Scratch,
+    entries: &mut Vec<Entry>,
+    touched: &mut Vec<Touched>,
+    bounds: &Bounds<'_>,
+) -> Option<usize> {
+    let (targets, metas) = (index.up.targets(), index.up.metas());
     let mut head = 0;
     while head < entries.len() {
         let from = entries[head];
@@ -680,15 +805,21 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
         }
         for i in index.up.range(from.node) {
             let (node, meta) = (targets[i], metas[i]);
-            if !plan.follows(meta) {
+            if !plan.follows(meta) || bounds.within.is_some_and(|within| !within[node as usize]) {
+                continue;
+            }
+            // A member that was down before the failure changes nothing:
+            // it counts towards its group from the start.
+            if meta.member() && plan.down_before(index, from.node) {
                 continue;
             }
             // A down member counts towards its group even when the group is
             // already down, so that the group's figures are complete.
             let quorum_holds = meta.member() && {
                 let slot = index.group_slot[node as usize];
-                let down = scratch.member_down(slot);
-                if down == 1 {
+                let (first, down) =
+                    scratch.member_down(slot, || members_down_before(index, plan, node));
+                if first {
                     touched.push(Touched {
                         group: node,
                         pred,
@@ -710,8 +841,26 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
                 state: ImpactState::Down,
                 hidden: false,
             });
+            if bounds.until.is_some_and(|until| until[node as usize]) {
+                return Some(entries.len() - 1);
+            }
         }
     }
+    None
+}
+
+fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
+    let mut entries = seed(plan, scratch, ImpactState::Failed);
+    let mut touched = Vec::new();
+    spread(
+        index,
+        plan,
+        scratch,
+        &mut entries,
+        &mut touched,
+        &Bounds::default(),
+    );
+    let (targets, metas) = (index.up.targets(), index.up.metas());
 
     // Phase 2: what is degraded: groups that lost members but kept their
     // quorum, and everything above them that is not already down. Walked
@@ -766,17 +915,39 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
     entries
 }
 
-fn group_outcomes(index: &Index, scratch: &Scratch, entries: &[Entry]) -> Vec<(u32, GroupOutcome)> {
+/// How many members of `group` are down before the failure starts, by
+/// their recorded status. O(the group's relationships).
+pub(super) fn members_down_before(index: &Index, plan: &Plan, group: u32) -> u32 {
+    let (targets, metas) = (index.down.targets(), index.down.metas());
+    let mut down = 0;
+    for i in index.down.range(group) {
+        if metas[i].member() && plan.down_before(index, targets[i]) {
+            down += 1;
+        }
+    }
+    down
+}
+
+fn group_outcomes(
+    index: &Index,
+    plan: &Plan,
+    scratch: &Scratch,
+    entries: &[Entry],
+) -> Vec<(u32, GroupOutcome)> {
     entries
         .iter()
         .filter_map(|entry| {
             let slot = index.group_slot[entry.node as usize];
             let group = index.groups.get(slot as usize)?;
+            let before = members_down_before(index, plan, entry.node);
             Some((
                 entry.node,
                 GroupOutcome {
                     members: group.members,
-                    down: scratch.down_members(slot),
+                    // A group the walk touched counted its members down
+                    // before; one it reached otherwise lost none to it.
+                    down: scratch.down_members(slot).max(before),
+                    before,
                     needed: group.needed,
                 },
             ))
@@ -784,7 +955,19 @@ fn group_outcomes(index: &Index, scratch: &Scratch, entries: &[Entry]) -> Vec<(u
         .collect()
 }
 
-fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
+/// Whether the group `group` goes down when any one of its serving members
+/// fails: fewer members than it needs would be left serving. O(the group's
+/// relationships).
+fn needs_every_member(index: &Index, plan: &Plan, group: u32) -> bool {
+    let slot = index.group_slot[group as usize];
+    let Some(outline) = index.groups.get(slot as usize) else {
+        return false;
+    };
+    let serving = outline.members - members_down_before(index, plan, group);
+    serving <= outline.needed
+}
+
+pub(super) fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
     let mut entries = seed(plan, scratch, ImpactState::Failed);
     let (targets, metas) = (index.down.targets(), index.down.metas());
     // Phase 1: what the roots need through chains without a group.
@@ -796,11 +979,20 @@ fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry>
         if from.distance >= plan.max_depth {
             continue;
         }
+        // Whether the group `from` (when it is one) cannot lose a serving
+        // member: worked out at its first member.
+        let mut needs_each = None;
         for i in index.down.range(from.node) {
             let (node, meta) = (targets[i], metas[i]);
-            if meta.member() || scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node)
-            {
+            if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
                 continue;
+            }
+            if meta.member() {
+                let needs_each =
+                    *needs_each.get_or_insert_with(|| needs_every_member(index, plan, from.node));
+                if !needs_each || plan.down_before(index, node) {
+                    continue;
+                }
             }
             scratch.mark(node);
             entries.push(Entry {

@@ -255,6 +255,13 @@ impl Scratch {
         }
     }
 
+    /// Forgets every mark, for another walk on the same index: O(1),
+    /// except once in 2^32 walks.
+    pub(crate) fn restart(&mut self) {
+        let (nodes, groups) = (self.stamp.len(), self.group_epoch.len());
+        self.begin(nodes, groups);
+    }
+
     #[inline]
     pub(crate) fn seen(&self, node: u32) -> bool {
         self.stamp[node as usize] == self.epoch
@@ -275,16 +282,19 @@ impl Scratch {
         self.second[node as usize] = self.epoch;
     }
 
-    /// Counts one more down member of group `slot` and returns the count.
+    /// Counts one more down member of group `slot` and returns the count,
+    /// and whether this is the walk's first for the group. The first count
+    /// starts from `before()`, the members down before the failure.
     #[inline]
-    pub(crate) fn member_down(&mut self, slot: u32) -> u32 {
+    pub(crate) fn member_down(&mut self, slot: u32, before: impl FnOnce() -> u32) -> (bool, u32) {
         let slot = slot as usize;
-        if self.group_epoch[slot] != self.epoch {
+        let first = self.group_epoch[slot] != self.epoch;
+        if first {
             self.group_epoch[slot] = self.epoch;
-            self.group_down[slot] = 0;
+            self.group_down[slot] = before();
         }
         self.group_down[slot] += 1;
-        self.group_down[slot]
+        (first, self.group_down[slot])
     }
 
     pub(crate) fn down_members(&self, slot: u32) -> u32 {

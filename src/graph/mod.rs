@@ -9,6 +9,7 @@ mod kind;
 mod query;
 mod recovery;
 mod scc;
+mod spof;
 mod store;
 
 pub use self::impact::{GroupOutcome, Impact, ImpactState, ImpactedItem, Path, PathStep, Reach};
@@ -17,4 +18,5 @@ pub use self::kind::{CustomKind, Propagation, Quorum, RelationKind, Relationship
 pub use self::query::ImpactQuery;
 pub use self::recovery::{RecoveryPlan, RecoveryStep};
 pub(crate) use self::scc::Components;
+pub use self::spof::{SinglePoint, SinglePoints};
 pub(crate) use self::store::Topology;

@@ -22,11 +22,36 @@ use crate::{Cmdb, Error, RelationKind, ResourceId};
 /// * [`stop_at`](Self::stop_at), [`stop_at_status`](Self::stop_at_status):
 ///   items that are neither reported nor walked through, such as items in
 ///   maintenance or retired.
+/// * [`down_statuses`](Self::down_statuses),
+///   [`as_if_all_serving`](Self::as_if_all_serving): which recorded
+///   statuses mean an item is already down before the failure starts (see
+///   below).
 /// * [`class`](Self::class), [`region`](Self::region),
 ///   [`environment`](Self::environment) and their `exclude_` twins: which
 ///   items are *reported*. The walk still passes through items that are not
 ///   reported, so a reported item's path may contain them; use the stop
 ///   options to cut the walk.
+///
+/// # The estate as recorded
+///
+/// A query starts from the estate as recorded, not from an estate where
+/// everything serves: an item whose [`OperationalStatus`] means it is not
+/// serving is down before the failure starts. By default that is every
+/// status that is not [`is_live`](OperationalStatus::is_live): planned,
+/// non-operational, in maintenance (repair in progress) and retired; an
+/// operational, degraded or standby item serves.
+///
+/// * In a blast radius, such a member already counts as down for its
+///   redundancy group's quorum, so a pool that needs one of two members
+///   goes down when its only serving member fails; reaching such a member
+///   again does not count it twice, and the failure of an item that was
+///   already down changes no group
+///   ([`GroupOutcome::down_before`](crate::GroupOutcome::down_before)
+///   reports how many members were down before).
+/// * In [`dependencies`](Cmdb::dependencies), a serving member of a group
+///   that cannot lose it (fewer serving members than it needs would be
+///   left) is [`Required`](crate::ImpactState::Required): its failure alone
+///   takes the root down.
 ///
 /// # Example
 ///
@@ -46,10 +71,15 @@ use crate::{Cmdb, Error, RelationKind, ResourceId};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImpactQuery {
     roots: Vec<ResourceId>,
+    /// Regions every item of which fails.
+    failed_regions: Vec<Region>,
     max_depth: Option<u32>,
     follow: Vec<RelationKind>,
     stop_ids: Vec<ResourceId>,
     stop_statuses: Vec<OperationalStatus>,
+    /// The statuses that mean down before the failure; `None` for the
+    /// default (every status that is not live).
+    down_statuses: Option<Vec<OperationalStatus>>,
     classes: Filter<CiClass>,
     regions: Filter<Region>,
     environments: Filter<Environment>,
@@ -59,6 +89,9 @@ pub struct ImpactQuery {
 struct Filter<T> {
     include: Vec<T>,
     exclude: Vec<T>,
+    /// With `include`, also items that have no value (for regions: global
+    /// items).
+    unset_too: bool,
 }
 
 impl<T> Default for Filter<T> {
@@ -66,6 +99,7 @@ impl<T> Default for Filter<T> {
         Self {
             include: Vec::new(),
             exclude: Vec::new(),
+            unset_too: false,
         }
     }
 }
@@ -87,10 +121,54 @@ impl ImpactQuery {
         }
     }
 
-    /// The items the query starts from, in the order given.
+    /// A region failure: every item recorded in `region` fails at once, so
+    /// redundancy is judged on the whole set (a pool with one member in
+    /// each of two regions is degraded; one with both members in the
+    /// region is down). Items without a region (business services, global
+    /// shared services) are not roots, but are reported when the failure
+    /// reaches them; add [`region_and_global`](Self::region_and_global) to
+    /// report only the region and what is global.
+    ///
+    /// The answer's [`roots`](crate::Impact::roots) are the region's items,
+    /// in CMDB order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use itam_cmdb::{sample, ImpactQuery, ImpactState, Region};
+    ///
+    /// let estate = sample::estate();
+    /// let query = ImpactQuery::region_failure(Region::new("eu-west-2")?);
+    /// let impact = estate.cmdb().blast_radius(&query)?;
+    /// // The checkout service has no region: it is reported all the same.
+    /// assert!(impact.get(sample::CHECKOUT_SERVICE).is_some());
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    #[must_use]
+    pub fn region_failure(region: Region) -> Self {
+        Self::default().fail_region(region)
+    }
+
+    /// Adds the failure of every item recorded in `region` to the scenario
+    /// (see [`region_failure`](Self::region_failure)).
+    #[must_use]
+    pub fn fail_region(mut self, region: Region) -> Self {
+        self.failed_regions.push(region);
+        self
+    }
+
+    /// The items the query starts from, in the order given (the items of
+    /// failed regions are found when the query runs; see
+    /// [`failed_regions`](Self::failed_regions)).
     #[must_use]
     pub fn roots(&self) -> &[ResourceId] {
         &self.roots
+    }
+
+    /// The regions whose every item fails.
+    #[must_use]
+    pub fn failed_regions(&self) -> &[Region] {
+        &self.failed_regions
     }
 
     /// Stops the walk after `hops` relationships.
@@ -122,6 +200,47 @@ impl ImpactQuery {
         self
     }
 
+    /// Counts items whose recorded status is one of `statuses` as down
+    /// before the failure starts, instead of the default (every status
+    /// that is not [`is_live`](OperationalStatus::is_live)); see
+    /// [the estate as recorded](Self#the-estate-as-recorded).
+    ///
+    /// ```
+    /// use itam_cmdb::{ImpactQuery, OperationalStatus, ResourceId};
+    ///
+    /// // Maintenance is planned and short: count only failed and retired
+    /// // items as down.
+    /// let query = ImpactQuery::new(ResourceId::new("db-payments")?).down_statuses([
+    ///     OperationalStatus::NonOperational,
+    ///     OperationalStatus::Retired,
+    /// ]);
+    /// assert!(query.counts_as_down(OperationalStatus::Retired));
+    /// assert!(!query.counts_as_down(OperationalStatus::InMaintenance));
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    #[must_use]
+    pub fn down_statuses(mut self, statuses: impl IntoIterator<Item = OperationalStatus>) -> Self {
+        self.down_statuses = Some(statuses.into_iter().collect());
+        self
+    }
+
+    /// Answers as if every item were serving, whatever its recorded status
+    /// (the question "what would this failure do to a healthy estate").
+    #[must_use]
+    pub fn as_if_all_serving(self) -> Self {
+        self.down_statuses([])
+    }
+
+    /// Whether the query counts an item with `status` as down before the
+    /// failure starts.
+    #[must_use]
+    pub fn counts_as_down(&self, status: OperationalStatus) -> bool {
+        match &self.down_statuses {
+            None => !status.is_live(),
+            Some(statuses) => statuses.contains(&status),
+        }
+    }
+
     /// Reports items of `class`; once any class is named, only the named
     /// classes are reported.
     #[must_use]
@@ -142,6 +261,34 @@ impl ImpactQuery {
     #[must_use]
     pub fn region(mut self, region: Region) -> Self {
         self.regions.include.push(region);
+        self
+    }
+
+    /// Reports items in `region` and items recorded in no region (business
+    /// services, pools, global shared services): "this region and global".
+    /// Like [`region`](Self::region), it can be given for several regions;
+    /// once it is given, items without a region are reported.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use itam_cmdb::{sample, ImpactQuery, Region};
+    ///
+    /// let estate = sample::estate();
+    /// let eu_west_2 = Region::new("eu-west-2")?;
+    /// let query = ImpactQuery::region_failure(eu_west_2.clone()).region_and_global(eu_west_2);
+    /// let impact = estate.cmdb().blast_radius(&query)?;
+    /// assert!(impact.iter().all(|item| {
+    ///     let region = item.ci().and_then(|ci| ci.region()).map(|r| r.as_str());
+    ///     region.is_none() || region == Some("eu-west-2")
+    /// }));
+    /// assert!(impact.get(sample::CHECKOUT_SERVICE).is_some());
+    /// # Ok::<(), itam_cmdb::Error>(())
+    /// ```
+    #[must_use]
+    pub fn region_and_global(mut self, region: Region) -> Self {
+        self.regions.include.push(region);
+        self.regions.unset_too = true;
         self
     }
 
@@ -175,7 +322,18 @@ impl ImpactQuery {
                 .map(|node| index_u32(node.index()))
                 .ok_or_else(|| Error::UnknownCi(id.clone()))
         };
-        let roots = self.roots.iter().map(node).collect::<Result<Vec<_>, _>>()?;
+        let mut roots = self.roots.iter().map(node).collect::<Result<Vec<_>, _>>()?;
+        for region in &self.failed_regions {
+            let label = index
+                .regions
+                .get(region)
+                .ok_or_else(|| Error::UnknownRegion(region.clone()))?;
+            let mut items: Vec<u32> = (0..index_u32(index.nodes))
+                .filter(|&node| index.region[node as usize] == label)
+                .collect();
+            items.sort_unstable_by_key(|&node| index.rank[node as usize]);
+            roots.extend(items);
+        }
         let stop_nodes = self
             .stop_ids
             .iter()
@@ -197,12 +355,17 @@ impl ImpactQuery {
             regions: LabelFilter::resolve(&self.regions, &index.regions),
             environments: LabelFilter::resolve(&self.environments, &index.environments),
         };
+        let mut down_before = [false; STATUSES];
+        for status in ALL_STATUSES {
+            down_before[status_slot(status)] = self.counts_as_down(status);
+        }
         Ok(Plan {
             roots,
             max_depth: self.max_depth.unwrap_or(u32::MAX),
             follow,
             stop_nodes,
             stop_statuses: self.stop_statuses.clone(),
+            down_before,
             report: (!report.is_trivial()).then_some(report),
         })
     }
@@ -234,7 +397,37 @@ pub(crate) struct Plan {
     follow: Option<Vec<bool>>,
     stop_nodes: HashSet<u32>,
     stop_statuses: Vec<OperationalStatus>,
+    /// By [`status_slot`]: whether the status means down before the
+    /// failure.
+    down_before: [bool; STATUSES],
     report: Option<Report>,
+}
+
+/// The number of operational statuses.
+const STATUSES: usize = 7;
+
+/// Every operational status.
+const ALL_STATUSES: [OperationalStatus; STATUSES] = [
+    OperationalStatus::Planned,
+    OperationalStatus::Operational,
+    OperationalStatus::Degraded,
+    OperationalStatus::NonOperational,
+    OperationalStatus::InMaintenance,
+    OperationalStatus::Standby,
+    OperationalStatus::Retired,
+];
+
+/// A status's place in [`ALL_STATUSES`].
+const fn status_slot(status: OperationalStatus) -> usize {
+    match status {
+        OperationalStatus::Planned => 0,
+        OperationalStatus::Operational => 1,
+        OperationalStatus::Degraded => 2,
+        OperationalStatus::NonOperational => 3,
+        OperationalStatus::InMaintenance => 4,
+        OperationalStatus::Standby => 5,
+        OperationalStatus::Retired => 6,
+    }
 }
 
 impl Plan {
@@ -259,6 +452,13 @@ impl Plan {
         (!self.stop_statuses.is_empty()
             && self.stop_statuses.contains(&index.status[node as usize]))
             || (!self.stop_nodes.is_empty() && self.stop_nodes.contains(&node))
+    }
+
+    /// Whether `node`'s recorded status means it is down before the
+    /// failure starts.
+    #[inline]
+    pub(crate) fn down_before(&self, index: &Index, node: u32) -> bool {
+        self.down_before[status_slot(index.status[node as usize])]
     }
 
     /// Whether `node` passes the reporting filters.
@@ -298,6 +498,8 @@ impl Report {
 struct LabelFilter {
     include: Option<Vec<u32>>,
     exclude: Vec<u32>,
+    /// With `include`, also nodes without a value.
+    unset_too: bool,
 }
 
 impl LabelFilter {
@@ -314,6 +516,7 @@ impl LabelFilter {
         Self {
             include: (!filter.include.is_empty()).then(|| ids(&filter.include)),
             exclude: ids(&filter.exclude),
+            unset_too: filter.unset_too,
         }
     }
 
@@ -322,10 +525,13 @@ impl LabelFilter {
     }
 
     fn accepts(&self, id: u32) -> bool {
-        let included = self
-            .include
-            .as_ref()
-            .is_none_or(|include| id != NO_LABEL && include.contains(&id));
+        let included = self.include.as_ref().is_none_or(|include| {
+            if id == NO_LABEL {
+                self.unset_too
+            } else {
+                include.contains(&id)
+            }
+        });
         included && !self.exclude.contains(&id)
     }
 }

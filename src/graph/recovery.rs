@@ -98,8 +98,15 @@ impl<'a> RecoveryStep<'a> {
 impl<'a> Impact<'a> {
     /// The order in which to restore the roots and every affected item (down
     /// and degraded alike) so that each comes after what it depends on; see
-    /// [`RecoveryPlan`]. Only relationships between items of the result
-    /// count.
+    /// [`RecoveryPlan`].
+    ///
+    /// The plan covers what the answer reports: the roots and the items
+    /// [`iter`](Self::iter) yields. When the query's reporting filters
+    /// (class, region, environment) hide items, the order still follows
+    /// every relationship of the result: an item comes after every item it
+    /// depends on through hidden items too, and a wave counts only the
+    /// reported items before it. Only relationships between items of the
+    /// result (reported or not) count.
     ///
     /// # Complexity
     ///
@@ -109,7 +116,7 @@ impl<'a> Impact<'a> {
     /// cycle of any length fits in any thread's stack.
     #[must_use]
     pub fn recovery_order(&self) -> RecoveryPlan<'a> {
-        let nodes = self.nodes();
+        let (nodes, reported) = self.plan_nodes();
         let mut position: HashMap<u32, u32> = HashMap::default();
         position.reserve(nodes.len());
         for (at, node) in (0u32..).zip(&nodes) {
@@ -126,7 +133,7 @@ impl<'a> Impact<'a> {
             }
         }
         let graph = Csr::links(nodes.len(), edges);
-        let steps = waves(&graph)
+        let steps = waves(&graph, &reported)
             .into_iter()
             .map(|(wave, members)| RecoveryStep {
                 wave,
@@ -143,18 +150,27 @@ impl<'a> Impact<'a> {
     }
 }
 
-/// Groups `graph` into strongly connected components and levels them:
-/// each component's wave is one more than the highest wave of the
-/// components it has an edge from. Components come out sorted by wave, then
-/// by their smallest member; members are sorted.
-fn waves(graph: &Csr) -> Vec<(u32, Vec<u32>)> {
+/// Groups `graph` into strongly connected components and levels them,
+/// keeping only the nodes that are `kept`: a component's wave is the
+/// highest, over the components it has an edge from, of their wave plus
+/// one if they keep a node (a component that keeps none passes its wave
+/// on unchanged, so the order through it holds). Components that keep
+/// nodes come out sorted by wave, then by their smallest kept node, with
+/// their kept nodes sorted.
+fn waves(graph: &Csr, kept: &[bool]) -> Vec<(u32, Vec<u32>)> {
     let components = Components::find(graph);
     let count = components.count();
     let mut wave = vec![0u32; count];
+    let keeps = |c: usize| {
+        components
+            .members(c)
+            .iter()
+            .any(|&member| kept[member as usize])
+    };
     // Counting down is a topological order: every component is levelled
     // before any component it has an edge to.
     for c in (0..count).rev() {
-        let next_wave = wave[c] + 1;
+        let next_wave = wave[c] + u32::from(keeps(c));
         for &member in components.members(c) {
             for &to in graph.next(member) {
                 let d = components.of(to);
@@ -165,10 +181,18 @@ fn waves(graph: &Csr) -> Vec<(u32, Vec<u32>)> {
         }
     }
     let mut result: Vec<(u32, Vec<u32>)> = (0..count)
-        .map(|c| {
-            let mut members = components.members(c).to_vec();
+        .filter_map(|c| {
+            let mut members: Vec<u32> = components
+                .members(c)
+                .iter()
+                .copied()
+                .filter(|&member| kept[member as usize])
+                .collect();
+            if members.is_empty() {
+                return None;
+            }
             members.sort_unstable();
-            (wave[c], members)
+            Some((wave[c], members))
         })
         .collect();
     result.sort_unstable_by_key(|(wave, members)| (*wave, members[0]));

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
 use std::sync::LazyLock;
 
 use itam_cmdb::{
-    Batch, Error, Estate, Impact, ImpactQuery, ImpactState, Path, Propagation, Quorum,
-    RelationKind, Relationship, ResourceId,
+    Batch, Error, Estate, Impact, ImpactQuery, ImpactState, OperationalStatus, Path, Propagation,
+    Quorum, RelationKind, Relationship, ResourceId,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -143,9 +143,35 @@ impl Group {
         self.size().saturating_sub(self.needed)
     }
 
-    fn down(&self, down: &[bool]) -> u32 {
-        let count = self.members.iter().filter(|&&m| down[m]).count();
+    /// Members down now: failed or down in the walk, or down before it.
+    fn down(&self, down: &[bool], before: &[bool]) -> u32 {
+        let count = self
+            .members
+            .iter()
+            .filter(|&&m| down[m] || before[m])
+            .count();
         u32::try_from(count).unwrap()
+    }
+
+    /// Members down before the failure, by their recorded status.
+    fn down_before(&self, before: &[bool]) -> u32 {
+        let count = self.members.iter().filter(|&&m| before[m]).count();
+        u32::try_from(count).unwrap()
+    }
+
+    /// Members the failure took down that were serving before it.
+    fn taken(&self, down: &[bool], before: &[bool]) -> u32 {
+        let count = self
+            .members
+            .iter()
+            .filter(|&&m| down[m] && !before[m])
+            .count();
+        u32::try_from(count).unwrap()
+    }
+
+    /// Whether losing any one serving member takes the group down.
+    fn needs_each(&self, before: &[bool]) -> bool {
+        self.size() - self.down_before(before) <= self.needed
     }
 }
 
@@ -157,6 +183,9 @@ struct Model {
     /// `(source, kind, target)`: no repeats, no self-relationships.
     edges: Vec<(usize, usize, usize)>,
     quorums: Vec<Option<Q>>,
+    /// Whether each item's recorded status means it is down before any
+    /// failure (the crate's default rule: the status is not live).
+    before: Vec<bool>,
 }
 
 impl Model {
@@ -166,6 +195,7 @@ impl Model {
             alive: vec![true; cis],
             edges: Vec::new(),
             quorums: vec![None; cis],
+            before: vec![false; cis],
         }
     }
 
@@ -188,6 +218,7 @@ impl Model {
         self.names.push(format!("x{}", self.names.len()));
         self.alive.push(true);
         self.quorums.push(None);
+        self.before.push(false);
         self.len() - 1
     }
 
@@ -291,8 +322,11 @@ fn reference_blast(model: &Model, roots: &[usize]) -> Vec<Option<(ImpactState, u
         .filter_map(|g| model.group(g).map(|group| (g, group)))
         .collect();
     let is_root = |v: usize| roots.contains(&v);
+    let recorded = &model.before;
 
-    // Failed or down: the least fixpoint.
+    // Failed or down: the least fixpoint. Members down before the failure
+    // count towards their group from the start; a group falls only when
+    // the failure takes down a member that was serving.
     let mut down = vec![false; n];
     for &r in roots {
         down[r] = true;
@@ -305,7 +339,7 @@ fn reference_blast(model: &Model, roots: &[usize]) -> Vec<Option<(ImpactState, u
             }
         }
         for (g, group) in &groups {
-            if group.down(&down) > group.tolerance() {
+            if group.down(&down, recorded) > group.tolerance() && group.taken(&down, recorded) > 0 {
                 down[*g] = true;
             }
         }
@@ -319,7 +353,7 @@ fn reference_blast(model: &Model, roots: &[usize]) -> Vec<Option<(ImpactState, u
     loop {
         let before = degraded.clone();
         for (g, group) in &groups {
-            if !down[*g] && group.down(&down) > 0 {
+            if !down[*g] && group.taken(&down, recorded) > 0 {
                 degraded[*g] = true;
             }
         }
@@ -346,11 +380,15 @@ fn reference_blast(model: &Model, roots: &[usize]) -> Vec<Option<(ImpactState, u
             let mut known: Vec<u32> = group
                 .members
                 .iter()
+                .filter(|&&m| !recorded[m])
                 .map(|&m| distance[m])
                 .filter(|&d| d != FAR)
                 .collect();
             known.sort_unstable();
-            if let Some(&d) = known.get(group.tolerance() as usize) {
+            let missing = group
+                .tolerance()
+                .saturating_sub(group.down_before(recorded));
+            if let Some(&d) = known.get(missing as usize) {
                 best[*g] = best[*g].min(d + 1);
             }
         }
@@ -361,7 +399,7 @@ fn reference_blast(model: &Model, roots: &[usize]) -> Vec<Option<(ImpactState, u
     relax(&mut degraded_distance, |dd| {
         let mut best = vec![FAR; n];
         for (g, group) in groups.iter().filter(|(g, _)| degraded[*g]) {
-            for &m in group.members.iter().filter(|&&m| down[m]) {
+            for &m in group.members.iter().filter(|&&m| down[m] && !recorded[m]) {
                 best[*g] = best[*g].min(distance[m] + 1);
             }
         }
@@ -461,6 +499,9 @@ struct Spec {
     relations: Vec<(usize, usize, usize)>,
     groups: Vec<GroupSpec>,
     roots: Vec<usize>,
+    /// Items recorded with a status that is not live (down before any
+    /// failure).
+    before: Vec<bool>,
 }
 
 /// Any kind, with `MemberOf` four times as likely as each other.
@@ -493,22 +534,45 @@ fn spec() -> impl Strategy<Value = Spec> {
             ],
             prop::collection::vec(group.clone(), 0..8),
             prop::collection::vec(0..cis, 1..=4),
+            prop::collection::vec(prop::bool::weighted(0.2), cis),
         )
-            .prop_map(move |(relations, groups, roots)| Spec {
+            .prop_map(move |(relations, groups, roots, before)| Spec {
                 cis,
                 relations,
                 groups,
                 roots,
+                before,
             })
     })
 }
 
 /// Builds the estate in one batch, and its reference.
+/// The statuses that are live, and those that are not: the crate's default
+/// rule for what is down before a failure.
+const SERVING: [OperationalStatus; 3] = [
+    OperationalStatus::Operational,
+    OperationalStatus::Degraded,
+    OperationalStatus::Standby,
+];
+const NOT_SERVING: [OperationalStatus; 4] = [
+    OperationalStatus::Planned,
+    OperationalStatus::NonOperational,
+    OperationalStatus::InMaintenance,
+    OperationalStatus::Retired,
+];
+
 fn build(spec: &Spec) -> (Estate, Model) {
     let mut model = Model::new(spec.cis);
+    model.before.clone_from(&spec.before);
     let mut batch = Batch::new();
-    for name in &model.names {
-        batch.insert_ci(ci(name));
+    for (i, name) in model.names.iter().enumerate() {
+        let status = if spec.before[i] {
+            NOT_SERVING[i % NOT_SERVING.len()]
+        } else {
+            SERVING[i % SERVING.len()]
+        };
+        let item = ci(name).to_builder().status(status).build().unwrap();
+        batch.insert_ci(item);
     }
     for &(s, kind, t) in &spec.relations {
         if s != t {
@@ -809,12 +873,21 @@ fn check_blast_items(
                 prop_assert_eq!(outcome.members(), group.size(), "{}", item.id());
                 prop_assert_eq!(outcome.needed(), group.needed, "{}", item.id());
                 // Every failed or down member counts, whatever the group's state.
-                let actual = group.down(&down);
+                let actual = group.down(&down, &model.before);
                 prop_assert_eq!(outcome.down(), actual, "{}: {}", item.id(), outcome);
+                prop_assert_eq!(
+                    outcome.down_before(),
+                    group.down_before(&model.before),
+                    "{}: {}",
+                    item.id(),
+                    outcome
+                );
                 if item.state() == ImpactState::Degraded {
-                    // (A group left with fewer members than its quorum needs
-                    // never holds, yet is only down once a member fails.)
-                    let meetable = group.needed <= group.size();
+                    // (A group left with fewer serving members than its
+                    // quorum needs, by its members or their recorded
+                    // statuses, never holds, yet is only down once a
+                    // serving member fails.)
+                    let meetable = group.needed <= group.size() - group.down_before(&model.before);
                     prop_assert!(outcome.holds() || !meetable, "{}: {}", item.id(), outcome);
                 }
             }
@@ -875,7 +948,12 @@ fn reference_dependencies(
     let n = model.len();
     let arcs = dependency_arcs(model, options);
     let stopped = options.stopped(model, roots);
-    let plain: Vec<Arc> = arcs.iter().copied().filter(|a| !a.member()).collect();
+    // A member is required through a group that cannot lose it.
+    let plain: Vec<Arc> = arcs
+        .iter()
+        .copied()
+        .filter(|a| !a.member() || needed_member(model, a.from, a.to))
+        .collect();
     let required = bfs(n, &plain, roots, options.max_depth, &stopped);
     let all = bfs(n, &arcs, roots, options.max_depth, &stopped);
     (0..n)
@@ -886,6 +964,15 @@ fn reference_dependencies(
             (None, Some(d)) => Some((ImpactState::BehindGroup, d)),
         })
         .collect()
+}
+
+/// Whether `member`'s failure alone takes `group` down: it serves, and the
+/// group cannot lose a serving member.
+fn needed_member(model: &Model, group: usize, member: usize) -> bool {
+    !model.before[member]
+        && model
+            .group(group)
+            .is_some_and(|g| g.needs_each(&model.before))
 }
 
 /// The arcs from an item to what it depends on: failure arcs reversed,
@@ -974,10 +1061,11 @@ fn check_dependency_items(
         prop_assert_eq!(nodes.last(), Some(&model.node(item.id().as_str())));
         prop_assert_eq!(path.hops(), item.distance() as usize, "{}", path);
         prop_assert!(nodes.iter().all(|&v| !stopped[v]), "{path}: walks a stop");
-        let through_group = path
-            .steps()
-            .iter()
-            .any(|s| s.kind() == Some(&RelationKind::MemberOf));
+        // Required unless the chain passes a group that can lose the
+        // member it leads to.
+        let through_group = nodes.windows(2).zip(&path.steps()[1..]).any(|(w, step)| {
+            step.kind() == Some(&RelationKind::MemberOf) && !needed_member(model, w[0], w[1])
+        });
         let state = if through_group {
             ImpactState::BehindGroup
         } else {
@@ -1139,6 +1227,72 @@ proptest! {
         let roots = roots_of(&spec);
         check_dependencies(&estate, &model, &roots, &Options::default())?;
         check_dependencies(&estate, &model, &roots, &options)?;
+    }
+
+    /// Single points of failure against one blast radius per candidate
+    /// (the naive way): an item is listed exactly when its failure alone
+    /// takes the root down, at its dependency distance, with chains from
+    /// it to the root.
+    #[test]
+    fn single_points_of_failure_match_one_blast_radius_per_candidate(spec in spec()) {
+        let (estate, model) = build(&spec);
+        let root = roots_of(&spec)[0];
+        let points = estate.cmdb().single_points_of_failure(id(&model.names[root])).unwrap();
+        let needs = reference_dependencies(&model, &[root], &Options::default());
+        let want: BTreeMap<&str, u32> = (0..model.len())
+            .filter(|&c| c != root)
+            .filter_map(|c| needs[c].map(|(_, d)| (c, d)))
+            .filter(|&(c, _)| {
+                matches!(reference_blast(&model, &[c])[root], Some((ImpactState::Down, _)))
+            })
+            .map(|(c, d)| (model.names[c].as_str(), d))
+            .collect();
+        let got: BTreeMap<&str, u32> = points
+            .iter()
+            .map(|p| (p.id().as_str(), p.distance()))
+            .collect();
+        prop_assert_eq!(got.len(), points.len(), "an item is listed twice");
+        prop_assert_eq!(&got, &want);
+        let distances: Vec<u32> = points.iter().map(itam_cmdb::SinglePoint::distance).collect();
+        prop_assert!(distances.windows(2).all(|w| w[0] <= w[1]), "nearest first");
+        let relationships = model.relationships();
+        for point in points.iter() {
+            prop_assert_eq!(point.service().as_str(), model.names[root].as_str());
+            for path in point.paths() {
+                let nodes = path_nodes(path, &model, &relationships, Walk::Impact)?;
+                prop_assert_eq!(nodes[0], model.node(point.id().as_str()), "{}", path);
+                prop_assert_eq!(nodes.last(), Some(&root), "{}", path);
+            }
+            prop_assert_eq!(point.path(), &point.paths()[0]);
+            if point.common_mode() {
+                prop_assert!(point.paths().len() >= 2, "{}: one chain", point.id());
+            }
+        }
+    }
+
+    /// What one answer has that another has not, and what both have: a
+    /// partition of the first answer's items, in its order, by whether the
+    /// second mentions them (as an item or a root).
+    #[test]
+    fn set_operations_partition_an_answer_by_the_other(spec in spec(), other in 0..40usize) {
+        let (estate, model) = build(&spec);
+        let a = &model.names[roots_of(&spec)[0]];
+        let b = &model.names[other % model.len()];
+        let cmdb = estate.cmdb();
+        let first = cmdb.dependencies(id(a)).unwrap();
+        let second = cmdb.blast_radius(id(b)).unwrap();
+        let mentioned: BTreeSet<&str> = second
+            .iter()
+            .map(|item| item.id().as_str())
+            .chain(second.roots().map(ResourceId::as_str))
+            .collect();
+        let except: Vec<&str> = first.except(&second).map(|i| i.id().as_str()).collect();
+        let shared: Vec<&str> = first.shared_with(&second).map(|i| i.id().as_str()).collect();
+        let all: Vec<&str> = first.iter().map(|i| i.id().as_str()).collect();
+        let want_except: Vec<&str> = all.iter().copied().filter(|i| !mentioned.contains(i)).collect();
+        let want_shared: Vec<&str> = all.iter().copied().filter(|i| mentioned.contains(i)).collect();
+        prop_assert_eq!(except, want_except);
+        prop_assert_eq!(shared, want_shared);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod graph;
 mod ids;
 mod lifecycle;
 mod money;
+mod operations;
 mod ownership;
 mod registers;
 mod roundtrip;
