@@ -10,6 +10,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+pub(crate) mod layered;
+
 use itam_cmdb::{
     Asset, AssetKind, CiClass, ConfigurationItem, Criticality, Currency, Environment, Estate,
     Lifecycle, Money, OperationalStatus, Region, ResourceId, synth::Generator,

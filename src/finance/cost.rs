@@ -884,16 +884,15 @@ fn sharers_by_closure(cmdb: &Cmdb, services: &[Service<'_>], costed: &[Costed<'_
     let mut marks = vec![0u64; count];
     for (base, chunk) in (0u32..).step_by(64).zip(services.chunks(64)) {
         marks.fill(0);
+        // Component numbers are below `count`: index directly.
         for (bit, service) in chunk.iter().enumerate() {
-            if let Some(mark) = marks.get_mut(components.of(service.node)) {
-                *mark |= 1 << bit;
-            }
+            marks[components.of(service.node)] |= 1 << bit;
         }
         // An edge c -> d between components has d < c, so walking the
         // components from the last to the first passes each one's marks on
         // only once every component above it has passed on its own.
         for c in (0..count).rev() {
-            let mark = marks.get(c).copied().unwrap_or(0);
+            let mark = marks[c];
             if mark == 0 {
                 continue;
             }
@@ -901,9 +900,7 @@ fn sharers_by_closure(cmdb: &Cmdb, services: &[Service<'_>], costed: &[Costed<'_
                 for &next in graph.next(node) {
                     let d = components.of(next);
                     if d != c {
-                        if let Some(below) = marks.get_mut(d) {
-                            *below |= mark;
-                        }
+                        marks[d] |= mark;
                     }
                 }
             }
@@ -912,7 +909,7 @@ fn sharers_by_closure(cmdb: &Cmdb, services: &[Service<'_>], costed: &[Costed<'_
             let Some(node) = resource.node else {
                 continue;
             };
-            let mark = marks.get(components.of(node)).copied().unwrap_or(0);
+            let mark = marks[components.of(node)];
             if mark != 0 {
                 hits.push((at, base, mark));
             }

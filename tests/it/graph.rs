@@ -1221,6 +1221,30 @@ proptest! {
         check_reach(&estate, &model, &roots, &options)?;
     }
 
+    /// Downward reachability: a breadth-first search over the dependency
+    /// arcs, and exactly the items `dependencies` reports.
+    #[test]
+    fn reachable_below_matches_a_breadth_first_search(spec in spec(), options in options()) {
+        let (estate, model) = build(&spec);
+        let roots = roots_of(&spec);
+        for options in [Options::default(), options] {
+            let query = options.query(&model, &roots);
+            let below = estate.cmdb().reachable_below(&query).unwrap();
+            let stopped = options.stopped(&model, &roots);
+            let want = bfs(model.len(), &dependency_arcs(&model, &options), &roots, options.max_depth, &stopped);
+            let got: Vec<usize> = below.iter().map(|v| model.node(v.as_str())).collect();
+            let got_set: BTreeSet<usize> = got.iter().copied().collect();
+            let want_set: BTreeSet<usize> = (0..model.len()).filter(|&v| want[v].is_some_and(|d| d > 0)).collect();
+            prop_assert_eq!(got_set.len(), got.len(), "an item is listed twice");
+            prop_assert_eq!(&got_set, &want_set);
+            let distances: Vec<u32> = got.iter().map(|&v| want[v].unwrap()).collect();
+            prop_assert!(distances.windows(2).all(|w| w[0] <= w[1]), "not breadth first");
+            let needs = estate.cmdb().dependencies(&query).unwrap();
+            let listed: BTreeSet<usize> = needs.iter().map(|i| model.node(i.id().as_str())).collect();
+            prop_assert_eq!(listed, got_set);
+        }
+    }
+
     #[test]
     fn dependencies_match_the_reference(spec in spec(), options in options()) {
         let (estate, model) = build(&spec);
