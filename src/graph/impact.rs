@@ -782,7 +782,7 @@ impl Cmdb {
 
 /// Marks the roots and returns their entries.
 fn seed(plan: &Plan, scratch: &mut Scratch, state: ImpactState) -> Vec<Entry> {
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(plan.roots.len().max(16));
     for &root in &plan.roots {
         if !scratch.seen(root) {
             scratch.mark(root);

@@ -68,9 +68,18 @@ use crate::{Cmdb, Error, RelationKind, ResourceId};
 /// assert!(impact.iter().all(|item| item.distance() <= 4));
 /// # Ok::<(), itam_cmdb::Error>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct ImpactQuery {
     roots: Vec<ResourceId>,
+    /// Every other option, boxed so that a plain query (the usual one:
+    /// an id and nothing else) is small to build, move and drop; `None`
+    /// means every option at its default.
+    options: Option<Box<Options>>,
+}
+
+/// The options of an [`ImpactQuery`] besides its roots.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Options {
     /// Regions every item of which fails.
     failed_regions: Vec<Region>,
     max_depth: Option<u32>,
@@ -85,6 +94,29 @@ pub struct ImpactQuery {
     environments: Filter<Environment>,
 }
 
+/// Every option at its default.
+static DEFAULTS: Options = Options {
+    failed_regions: Vec::new(),
+    max_depth: None,
+    follow: Vec::new(),
+    stop_ids: Vec::new(),
+    stop_statuses: Vec::new(),
+    down_statuses: None,
+    classes: Filter::EMPTY,
+    regions: Filter::EMPTY,
+    environments: Filter::EMPTY,
+};
+
+/// Equal when the roots and every option are, however the options were
+/// reached.
+impl PartialEq for ImpactQuery {
+    fn eq(&self, other: &Self) -> bool {
+        self.roots == other.roots && self.options() == other.options()
+    }
+}
+
+impl Eq for ImpactQuery {}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Filter<T> {
     include: Vec<T>,
@@ -92,6 +124,19 @@ struct Filter<T> {
     /// With `include`, also items that have no value (for regions: global
     /// items).
     unset_too: bool,
+}
+
+impl<T> Filter<T> {
+    /// No filter.
+    const EMPTY: Self = Self {
+        include: Vec::new(),
+        exclude: Vec::new(),
+        unset_too: false,
+    };
+
+    fn is_empty(&self) -> bool {
+        self.include.is_empty() && self.exclude.is_empty()
+    }
 }
 
 impl<T> Default for Filter<T> {
@@ -153,7 +198,7 @@ impl ImpactQuery {
     /// (see [`region_failure`](Self::region_failure)).
     #[must_use]
     pub fn fail_region(mut self, region: Region) -> Self {
-        self.failed_regions.push(region);
+        self.options_mut().failed_regions.push(region);
         self
     }
 
@@ -165,16 +210,24 @@ impl ImpactQuery {
         &self.roots
     }
 
+    fn options(&self) -> &Options {
+        self.options.as_deref().unwrap_or(&DEFAULTS)
+    }
+
+    fn options_mut(&mut self) -> &mut Options {
+        self.options.get_or_insert_with(Box::default)
+    }
+
     /// The regions whose every item fails.
     #[must_use]
     pub fn failed_regions(&self) -> &[Region] {
-        &self.failed_regions
+        &self.options().failed_regions
     }
 
     /// Stops the walk after `hops` relationships.
     #[must_use]
     pub fn max_depth(mut self, hops: u32) -> Self {
-        self.max_depth = Some(hops);
+        self.options_mut().max_depth = Some(hops);
         self
     }
 
@@ -182,21 +235,21 @@ impl ImpactQuery {
     /// kinds are walked.
     #[must_use]
     pub fn follow(mut self, kind: RelationKind) -> Self {
-        self.follow.push(kind);
+        self.options_mut().follow.push(kind);
         self
     }
 
     /// Neither reports nor walks through the item `id`.
     #[must_use]
     pub fn stop_at(mut self, id: ResourceId) -> Self {
-        self.stop_ids.push(id);
+        self.options_mut().stop_ids.push(id);
         self
     }
 
     /// Neither reports nor walks through items with `status`.
     #[must_use]
     pub fn stop_at_status(mut self, status: OperationalStatus) -> Self {
-        self.stop_statuses.push(status);
+        self.options_mut().stop_statuses.push(status);
         self
     }
 
@@ -220,7 +273,7 @@ impl ImpactQuery {
     /// ```
     #[must_use]
     pub fn down_statuses(mut self, statuses: impl IntoIterator<Item = OperationalStatus>) -> Self {
-        self.down_statuses = Some(statuses.into_iter().collect());
+        self.options_mut().down_statuses = Some(statuses.into_iter().collect());
         self
     }
 
@@ -235,7 +288,7 @@ impl ImpactQuery {
     /// failure starts.
     #[must_use]
     pub fn counts_as_down(&self, status: OperationalStatus) -> bool {
-        match &self.down_statuses {
+        match &self.options().down_statuses {
             None => !status.is_live(),
             Some(statuses) => statuses.contains(&status),
         }
@@ -245,14 +298,14 @@ impl ImpactQuery {
     /// classes are reported.
     #[must_use]
     pub fn class(mut self, class: CiClass) -> Self {
-        self.classes.include.push(class);
+        self.options_mut().classes.include.push(class);
         self
     }
 
     /// Does not report items of `class`.
     #[must_use]
     pub fn exclude_class(mut self, class: CiClass) -> Self {
-        self.classes.exclude.push(class);
+        self.options_mut().classes.exclude.push(class);
         self
     }
 
@@ -260,7 +313,7 @@ impl ImpactQuery {
     /// the named regions are reported.
     #[must_use]
     pub fn region(mut self, region: Region) -> Self {
-        self.regions.include.push(region);
+        self.options_mut().regions.include.push(region);
         self
     }
 
@@ -287,15 +340,15 @@ impl ImpactQuery {
     /// ```
     #[must_use]
     pub fn region_and_global(mut self, region: Region) -> Self {
-        self.regions.include.push(region);
-        self.regions.unset_too = true;
+        self.options_mut().regions.include.push(region);
+        self.options_mut().regions.unset_too = true;
         self
     }
 
     /// Does not report items in `region`.
     #[must_use]
     pub fn exclude_region(mut self, region: Region) -> Self {
-        self.regions.exclude.push(region);
+        self.options_mut().regions.exclude.push(region);
         self
     }
 
@@ -303,27 +356,31 @@ impl ImpactQuery {
     /// items in the named environments are reported.
     #[must_use]
     pub fn environment(mut self, environment: Environment) -> Self {
-        self.environments.include.push(environment);
+        self.options_mut().environments.include.push(environment);
         self
     }
 
     /// Does not report items in `environment`.
     #[must_use]
     pub fn exclude_environment(mut self, environment: Environment) -> Self {
-        self.environments.exclude.push(environment);
+        self.options_mut().environments.exclude.push(environment);
         self
     }
 
     /// Resolves ids, kinds and filters against the index.
     pub(crate) fn plan(&self, cmdb: &Cmdb, index: &Index) -> Result<Plan, Error> {
+        let options = self.options();
         let node = |id: &ResourceId| {
             cmdb.topology()
                 .node(id.as_str())
                 .map(|node| index_u32(node.index()))
                 .ok_or_else(|| Error::UnknownCi(id.clone()))
         };
-        let mut roots = self.roots.iter().map(node).collect::<Result<Vec<_>, _>>()?;
-        for region in &self.failed_regions {
+        let mut roots = Vec::with_capacity(self.roots.len());
+        for root in &self.roots {
+            roots.push(node(root)?);
+        }
+        for region in &options.failed_regions {
             let label = index
                 .regions
                 .get(region)
@@ -334,39 +391,43 @@ impl ImpactQuery {
             items.sort_unstable_by_key(|&node| index.rank[node as usize]);
             roots.extend(items);
         }
-        let stop_nodes = self
-            .stop_ids
-            .iter()
-            .map(node)
-            .collect::<Result<HashSet<_>, _>>()?;
-        let follow = if self.follow.is_empty() {
+        let mut stop_nodes = HashSet::new();
+        for stop in &options.stop_ids {
+            stop_nodes.insert(node(stop)?);
+        }
+        let follow = if options.follow.is_empty() {
             None
         } else {
             let mut allowed = vec![false; cmdb.topology().kinds().len()];
-            for kind in &self.follow {
+            for kind in &options.follow {
                 if let Some(id) = cmdb.topology().kind_id(kind) {
                     allowed[usize::from(id.0)] = true;
                 }
             }
             Some(allowed)
         };
-        let report = Report {
-            classes: LabelFilter::resolve(&self.classes, &index.classes),
-            regions: LabelFilter::resolve(&self.regions, &index.regions),
-            environments: LabelFilter::resolve(&self.environments, &index.environments),
-        };
+        let filtered = !(options.classes.is_empty()
+            && options.regions.is_empty()
+            && options.environments.is_empty());
+        let report = filtered
+            .then(|| Report {
+                classes: LabelFilter::resolve(&options.classes, &index.classes),
+                regions: LabelFilter::resolve(&options.regions, &index.regions),
+                environments: LabelFilter::resolve(&options.environments, &index.environments),
+            })
+            .filter(|report| !report.is_trivial());
         let mut down_before = [false; STATUSES];
         for status in ALL_STATUSES {
             down_before[status_slot(status)] = self.counts_as_down(status);
         }
         Ok(Plan {
             roots,
-            max_depth: self.max_depth.unwrap_or(u32::MAX),
+            max_depth: options.max_depth.unwrap_or(u32::MAX),
             follow,
             stop_nodes,
-            stop_statuses: self.stop_statuses.clone(),
+            stop_statuses: options.stop_statuses.clone(),
             down_before,
-            report: (!report.is_trivial()).then_some(report),
+            report,
         })
     }
 }
