@@ -177,12 +177,18 @@ pub(crate) fn top_of_stack(estate: &Estate, csr: &PlainCsr) -> ResourceId {
 /// Peak resident memory of this process so far, in MiB (Linux only; 0
 /// elsewhere).
 pub(crate) fn peak_rss_mib() -> u64 {
+    status_mib("VmHWM:")
+}
+
+/// A memory figure of `/proc/self/status` (`VmHWM:`, `VmRSS:`) in MiB (0
+/// where there is none).
+pub(crate) fn status_mib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find(|line| line.starts_with("VmHWM:"))
+                .find(|line| line.starts_with(field))
                 .and_then(|line| line.split_whitespace().nth(1))
                 .and_then(|kib| kib.parse::<u64>().ok())
         })

@@ -691,18 +691,7 @@ impl Cmdb {
     /// [`Error::UnknownCi`] naming a root or a `stop_at` item that is not in
     /// the CMDB.
     pub fn reachable(&self, query: impl Into<ImpactQuery>) -> Result<Reach<'_>, Error> {
-        let query = query.into();
-        let index = self.index();
-        let plan = query.plan(self, &index)?;
-        let mut scratch = index.scratch();
-        let (nodes, roots) = reach(&index, &index.up, &plan, &mut scratch);
-        index.recycle(scratch);
-        Ok(Reach {
-            cmdb: self,
-            nodes,
-            roots,
-            sorted: OnceLock::new(),
-        })
+        self.reach(&query.into(), |index| &index.up)
     }
 
     /// Everything the query's roots depend on, ignoring redundancy (so every
@@ -731,11 +720,15 @@ impl Cmdb {
     /// # Ok::<(), itam_cmdb::Error>(())
     /// ```
     pub fn reachable_below(&self, query: impl Into<ImpactQuery>) -> Result<Reach<'_>, Error> {
-        let query = query.into();
+        self.reach(&query.into(), |index| &index.down)
+    }
+
+    /// Reachability over the adjacency `graph` picks from the index.
+    fn reach(&self, query: &ImpactQuery, graph: fn(&Index) -> &Csr) -> Result<Reach<'_>, Error> {
         let index = self.index();
         let plan = query.plan(self, &index)?;
         let mut scratch = index.scratch();
-        let (nodes, roots) = reach(&index, &index.down, &plan, &mut scratch);
+        let (nodes, roots) = reach(&index, graph(&index), &plan, &mut scratch);
         index.recycle(scratch);
         Ok(Reach {
             cmdb: self,

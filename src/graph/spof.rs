@@ -269,15 +269,15 @@ fn explain<'a>(
             {
                 continue;
             }
+            // Every node the walk marked has an entry.
+            let entry = at_node[&other];
             // A member that fell through the group itself (groups in a
             // cycle) explains nothing more.
-            if let Some(&entry) = at_node
-                .get(&other)
-                .filter(|&&entry| !passes(entries, entry, group.node))
-            {
-                let via = (cmdb.topology().kind(metas[i].kind()), !metas[i].forward());
-                paths.push(path(cmdb, entries, entry).then(via, group_id, rest));
+            if passes(entries, entry, group.node) {
+                continue;
             }
+            let via = (cmdb.topology().kind(metas[i].kind()), !metas[i].forward());
+            paths.push(path(cmdb, entries, entry).then(via, group_id, rest));
         }
     }
     paths.insert(0, main);
