@@ -83,6 +83,9 @@ impl GroupOutcome {
     }
 
     /// How many members are down, those down before the failure included.
+    /// With [`max_depth`](ImpactQuery::max_depth), the members whose
+    /// failure reaches the group within the depth (a member listed at the
+    /// depth limit is not walked on, so not counted).
     #[must_use]
     pub fn down(&self) -> u32 {
         self.down
@@ -596,7 +599,11 @@ impl Cmdb {
     /// whole estate on the first query after a write. Starting a query does
     /// not depend on the estate's size, except that
     /// [`follow`](ImpactQuery::follow) costs O(K) in the number of kinds
-    /// the CMDB has used. Nothing recurses.
+    /// the CMDB has used and a [region failure](ImpactQuery::region_failure)
+    /// O(N + n log n) to find and order the region's n items among the
+    /// estate's N. A group the
+    /// failure reaches costs O(its members) once, to count those down
+    /// before the failure. Nothing recurses.
     ///
     /// # Errors
     ///
@@ -838,7 +845,12 @@ pub(super) fn spread(
         }
         for i in index.up.range(from.node) {
             let (node, meta) = (targets[i], metas[i]);
-            if !plan.follows(meta) || bounds.within.is_some_and(|within| !within[node as usize]) {
+            // A stopped item is neither walked nor reported: a stopped group
+            // does not even count its members' failures.
+            if !plan.follows(meta)
+                || bounds.within.is_some_and(|within| !within[node as usize])
+                || plan.stops(index, node)
+            {
                 continue;
             }
             // A member that was down before the failure changes nothing:
@@ -862,7 +874,7 @@ pub(super) fn spread(
                 }
                 down <= index.groups[slot as usize].tolerance
             };
-            if quorum_holds || scratch.seen(node) || plan.stops(index, node) {
+            if quorum_holds || scratch.seen(node) {
                 continue;
             }
             scratch.mark(node);

@@ -175,7 +175,8 @@ impl ImpactQuery {
     /// report only the region and what is global.
     ///
     /// The answer's [`roots`](crate::Impact::roots) are the region's items,
-    /// in CMDB order.
+    /// in CMDB order. Finding them scans the query index once per query:
+    /// O(N + n log n) for the estate's N items and the region's n.
     ///
     /// # Example
     ///

@@ -73,7 +73,10 @@ impl<'a> SinglePoint<'a> {
     }
 
     /// Its distance from the service in hops, as
-    /// [`dependencies`](Cmdb::dependencies) reports it.
+    /// [`dependencies`](Cmdb::dependencies) reports it. (The failure's
+    /// [`path`](Self::path) is its shortest chain to the service, which may
+    /// pass a redundancy group and be shorter than a required item's
+    /// chain without one.)
     #[must_use]
     pub fn distance(&self) -> u32 {
         self.distance
@@ -98,7 +101,9 @@ impl<'a> SinglePoint<'a> {
 
     /// Whether its failure reaches the service only by taking down several
     /// members of a redundancy group (a common-mode failure): the group on
-    /// the way does not protect against it.
+    /// the way does not protect against it. False for an item
+    /// [`dependencies`](Cmdb::dependencies) reports as required (it also
+    /// reaches the service through a chain without a group).
     #[must_use]
     pub fn common_mode(&self) -> bool {
         self.common_mode
@@ -125,7 +130,9 @@ impl Cmdb {
     /// O(C · (V + E)) for the C candidates and the V items and E
     /// relationships the roots depend on (each candidate's failure is
     /// walked within them, stopping when it reaches a root), plus the
-    /// dependencies query. Nothing recurses.
+    /// dependencies query, plus the chains the answer holds: O(the sum of
+    /// their lengths), which on a chain of n items below a service is about
+    /// n²/2 steps. Nothing recurses.
     ///
     /// # Errors
     ///
@@ -199,7 +206,9 @@ impl Cmdb {
             ) else {
                 continue;
             };
-            let (paths, common_mode) = explain(self, &index, &plan, &scratch, &entries, hit);
+            let (paths, through_group) = explain(self, &index, &plan, &scratch, &entries, hit);
+            // A required item reaches the service through a plain chain too.
+            let common_mode = through_group && candidate.state != ImpactState::Required;
             points.push(SinglePoint {
                 id: self.topology().id(node_index(candidate.node)),
                 service: self.topology().id(node_index(entries[hit].node)),

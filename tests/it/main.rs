@@ -1,6 +1,7 @@
 //! Integration tests for itam-cmdb.
 
 mod adversary;
+mod adversary_impact;
 mod deep;
 mod depreciation;
 mod finance_cost;

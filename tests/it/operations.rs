@@ -524,3 +524,95 @@ mod single_points {
         assert_eq!(shared + 1, west_2.len());
     }
 }
+
+// ---------------------------------------------------------------------------
+// The adversary's findings on issue 12
+// ---------------------------------------------------------------------------
+
+mod findings {
+    use itam_cmdb::{ImpactQuery, ImpactState, OperationalStatus, Quorum, RelationKind};
+
+    use super::{item, pool};
+    use crate::util::id;
+
+    /// A stopped group is neither walked nor reported, even when the
+    /// failure breaks its quorum (it was reported degraded, with what
+    /// depends on it).
+    #[test]
+    fn a_stopped_group_is_neither_reported_nor_walked() {
+        let mut estate = pool(OperationalStatus::Operational);
+        estate
+            .define_group(&id("web"), Quorum::AtLeast(2), [])
+            .unwrap();
+        let query = ImpactQuery::new(id("web-a")).stop_at(id("web"));
+        let impact = estate.cmdb().blast_radius(&query).unwrap();
+        assert!(
+            impact.is_empty(),
+            "{:?}",
+            impact
+                .iter()
+                .map(|i| i.id().to_string())
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(impact.recovery_order().steps().len(), 1);
+
+        let mut estate = pool(OperationalStatus::Operational);
+        let web = estate.ci("web").unwrap().clone();
+        estate.remove_ci(&id("web")).unwrap();
+        estate
+            .insert_ci(
+                web.to_builder()
+                    .status(OperationalStatus::InMaintenance)
+                    .build()
+                    .unwrap(),
+            )
+            .unwrap();
+        estate
+            .relate(&id("site"), RelationKind::DependsOn, &id("web"))
+            .unwrap();
+        estate
+            .define_group(&id("web"), Quorum::AtLeast(1), [id("web-a"), id("web-b")])
+            .unwrap();
+        let query = ImpactQuery::new(id("web-a")).stop_at_status(OperationalStatus::InMaintenance);
+        assert!(estate.cmdb().blast_radius(&query).unwrap().is_empty());
+    }
+
+    /// An item required through a plain chain is not common-mode, even
+    /// when its shortest chain to the service passes a group.
+    #[test]
+    fn a_required_item_is_not_common_mode() {
+        let mut estate = itam_cmdb::Estate::new();
+        for name in ["svc", "pool", "a", "b", "c1", "c2", "c3", "x"] {
+            estate
+                .insert_ci(item(name, OperationalStatus::Operational))
+                .unwrap();
+        }
+        for (s, t) in [
+            ("svc", "pool"),
+            ("a", "x"),
+            ("b", "x"),
+            ("svc", "c1"),
+            ("c1", "c2"),
+            ("c2", "c3"),
+            ("c3", "x"),
+        ] {
+            estate
+                .relate(&id(s), RelationKind::DependsOn, &id(t))
+                .unwrap();
+        }
+        estate
+            .define_group(&id("pool"), Quorum::AtLeast(1), [id("a"), id("b")])
+            .unwrap();
+        let needs = estate.cmdb().dependencies(id("svc")).unwrap();
+        assert_eq!(needs.get("x").unwrap().state(), ImpactState::Required);
+        let points = estate.cmdb().single_points_of_failure(id("svc")).unwrap();
+        let x = points.get("x").unwrap();
+        assert!(!x.common_mode());
+        assert_eq!(x.distance(), 4);
+        assert_eq!(
+            x.path().hops(),
+            3,
+            "the failure's shortest chain, through the pool"
+        );
+    }
+}
