@@ -825,13 +825,7 @@ fn reach_contains_each(n: usize) -> Trial {
 /// Everything the first business service depends on.
 fn dependencies(n: usize) -> Trial {
     let estate = synth(n);
-    let service = estate
-        .cmdb()
-        .iter()
-        .find(|ci| ci.class() == &CiClass::BusinessService)
-        .expect("a business service")
-        .id()
-        .clone();
+    let service = first_service(&estate);
     let expected = estate
         .cmdb()
         .dependencies(&service)
@@ -865,6 +859,100 @@ fn blast_radius_scenario(n: usize) -> Trial {
             let impact = estate.cmdb().blast_radius(&query).expect("known items");
             assert_eq!(impact.len(), expected);
         });
+        Sample {
+            time,
+            note: Some(format!("{expected} items")),
+        }
+    })
+}
+
+/// The first business service of the generated estate.
+fn first_service(estate: &Estate) -> ResourceId {
+    estate
+        .cmdb()
+        .iter()
+        .find(|ci| ci.class() == &CiClass::BusinessService)
+        .expect("a business service")
+        .id()
+        .clone()
+}
+
+/// Everything a business service depends on, ignoring redundancy.
+fn reachable_below(n: usize) -> Trial {
+    let estate = synth(n);
+    let service = first_service(&estate);
+    let expected = estate
+        .cmdb()
+        .reachable_below(&service)
+        .expect("a known item")
+        .len();
+    Box::new(move || {
+        let (time, ()) = timed(|| {
+            let below = estate
+                .cmdb()
+                .reachable_below(&service)
+                .expect("a known item");
+            assert_eq!(below.len(), expected);
+        });
+        Sample {
+            time,
+            note: Some(format!("{expected} items")),
+        }
+    })
+}
+
+/// The single points of failure of a business service: one bounded walk
+/// per candidate, so O(candidates x the service's dependencies) as
+/// documented; the note shows both.
+fn single_points(n: usize) -> Trial {
+    let estate = synth(n);
+    let service = first_service(&estate);
+    let candidates = estate
+        .cmdb()
+        .dependencies(&service)
+        .expect("a known item")
+        .len();
+    let expected = estate
+        .cmdb()
+        .single_points_of_failure(&service)
+        .expect("a known item")
+        .len();
+    Box::new(move || {
+        let (time, ()) = timed(|| {
+            let points = estate
+                .cmdb()
+                .single_points_of_failure(&service)
+                .expect("a known item");
+            assert_eq!(points.len(), expected);
+        });
+        Sample {
+            time,
+            note: Some(format!("{expected} points of {candidates} candidates")),
+        }
+    })
+}
+
+/// What one service depends on that another does not.
+fn except(n: usize) -> Trial {
+    let estate = synth(n);
+    let services: Vec<ResourceId> = estate
+        .cmdb()
+        .iter()
+        .filter(|ci| ci.class() == &CiClass::BusinessService)
+        .take(2)
+        .map(|ci| ci.id().clone())
+        .collect();
+    let count = move |estate: &Estate| {
+        let cmdb = estate.cmdb();
+        let a = cmdb.dependencies(&services[0]).expect("a known item");
+        let b = cmdb
+            .dependencies(&services[services.len() - 1])
+            .expect("a known item");
+        a.except(&b).count() + a.shared_with(&b).count()
+    };
+    let expected = count(&estate);
+    Box::new(move || {
+        let (time, ()) = timed(|| assert_eq!(count(&estate), expected));
         Sample {
             time,
             note: Some(format!("{expected} items")),
@@ -1213,6 +1301,21 @@ const OPS: &[Op] = &[
         Kind::Plain,
         dependencies,
     ),
+    op(
+        "impact/reachable_below",
+        5_000,
+        "items",
+        Kind::Plain,
+        reachable_below,
+    ),
+    op(
+        "impact/single_points",
+        1_000,
+        "items",
+        Kind::Plain,
+        single_points,
+    ),
+    op("impact/except", 5_000, "items", Kind::Plain, except),
     op(
         "impact/get_each",
         5_000,

@@ -137,6 +137,20 @@ fn every_query_on_a_million_long_chain_runs_on_a_small_stack() {
             .unwrap();
         assert_eq!(stopped.len(), 499_999);
 
+        // Downward reachability, and set operations on the long answers.
+        let below = cmdb.reachable_below(&last).unwrap();
+        assert_eq!(below.len(), CHAIN - 1);
+        assert_eq!(below.iter().last(), Some(&first));
+        assert_eq!(needs.except(&needs).count(), 0);
+        // The blast radius of the bottom mentions all of them: its root too.
+        assert_eq!(needs.shared_with(&impact).count(), CHAIN - 1);
+        // Single points of failure within 100 hops: each item below.
+        let points = cmdb
+            .single_points_of_failure(ImpactQuery::new(last.clone()).max_depth(100))
+            .unwrap();
+        assert_eq!(points.len(), 100);
+        assert_eq!(points.iter().last().unwrap().path().hops(), 100);
+
         // One wave per item: each needs the one before it.
         let plan = impact.recovery_order();
         assert_eq!(plan.steps().len(), CHAIN);
@@ -210,6 +224,13 @@ fn every_query_on_a_hundred_thousand_ring_runs_on_a_small_stack() {
             .reachable(ImpactQuery::new(first.clone()).max_depth(10))
             .unwrap();
         assert_eq!(limited.len(), 10);
+
+        let below = cmdb.reachable_below(&first).unwrap();
+        assert_eq!(below.len(), RING - 1);
+        let points = cmdb
+            .single_points_of_failure(ImpactQuery::new(first.clone()).max_depth(50))
+            .unwrap();
+        assert_eq!(points.len(), 50);
 
         // The whole ring comes back together, in one wave.
         let plan = impact.recovery_order();
