@@ -270,25 +270,39 @@ impl Cmdb {
         )
     }
 
-    fn invalidate(&mut self) {
-        self.index = OnceLock::new();
+    /// Patches the query index with a write; see [`patch_index`].
+    fn patch(&mut self, write: impl FnOnce(&mut Index, &Topology)) {
+        patch_index(&mut self.index, &self.topology, write);
     }
 
     pub(crate) fn insert_new(&mut self, item: ConfigurationItem) {
-        self.topology.add_node(item.id().clone());
+        let node = self.topology.add_node(item.id().clone());
+        self.patch(|index, _| index.add_node(node.index(), &item));
         self.items.insert_new(item);
-        self.invalidate();
     }
 
     pub(crate) fn remove(&mut self, id: &str) -> Option<ConfigurationItem> {
+        if let Some(node) = self.topology.node(id) {
+            if self.index.get().is_some() {
+                let touching = self.topology.touching(node);
+                self.patch(|index, topology| {
+                    for (source, kind, target) in touching {
+                        let relation = topology.kind(kind);
+                        index.unrelate(topology, source.index(), kind, relation, target.index());
+                    }
+                    index.remove_node(node.index());
+                });
+            }
+        }
         self.topology.remove_node(id);
-        self.invalidate();
         self.items.remove(id)
     }
 
     pub(crate) fn relate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
-        self.invalidate();
-        self.topology.relate(source, kind, target)
+        match (self.topology.node(source), self.topology.node(target)) {
+            (Some(source), Some(target)) => self.relate_nodes(source, kind, target),
+            _ => false,
+        }
     }
 
     /// [`relate`](Self::relate) with endpoints that validation resolved.
@@ -298,26 +312,83 @@ impl Cmdb {
         kind: &RelationKind,
         target: petgraph::stable_graph::NodeIndex,
     ) -> bool {
-        self.invalidate();
-        self.topology.relate_nodes(source, kind, target)
+        let added = self.topology.relate_nodes(source, kind, target);
+        if added {
+            self.patch(|index, topology| {
+                // Relating interned the kind.
+                if let Some(kind) = topology.kind_id(kind) {
+                    index.relate(topology, source.index(), kind, target.index());
+                }
+            });
+        }
+        added
     }
 
-    /// The item, for the claim write path to change its fields in place
-    /// (never its id); the graph is unchanged, the query index is rebuilt
-    /// on demand.
-    pub(crate) fn item_mut(&mut self, id: &str) -> Option<&mut ConfigurationItem> {
-        self.invalidate();
-        self.items.get_mut(id)
+    /// Changes the fields of the item `id` with `write` (never its id), for
+    /// the claim write path; the graph is unchanged, and the query index
+    /// takes the item's new status and labels.
+    pub(crate) fn update_item(&mut self, id: &str, write: impl FnOnce(&mut ConfigurationItem)) {
+        let Self {
+            items,
+            topology,
+            index,
+        } = self;
+        let Some(item) = items.get_mut(id) else {
+            return;
+        };
+        write(item);
+        if let Some(node) = topology.node(id) {
+            patch_index(index, topology, |index, _| {
+                index.set_labels(node.index(), item);
+            });
+        }
     }
 
     pub(crate) fn unrelate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
-        self.invalidate();
-        self.topology.unrelate(source, kind, target)
+        let (Some(s), Some(t), Some(kind_id)) = (
+            self.topology.node(source),
+            self.topology.node(target),
+            self.topology.kind_id(kind),
+        ) else {
+            return false;
+        };
+        let removed = self.topology.unrelate(source, kind, target);
+        if removed {
+            self.patch(|index, topology| {
+                index.unrelate(topology, s.index(), kind_id, kind, t.index());
+            });
+        }
+        removed
     }
 
     pub(crate) fn set_quorum(&mut self, group: &str, quorum: Quorum) {
-        self.invalidate();
         self.topology.set_quorum(group, quorum);
+        if let Some(node) = self.topology.node(group) {
+            self.patch(|index, topology| index.set_quorum(topology, node.index()));
+        }
+    }
+}
+
+/// Patches the query index `index`, if there is one, with a write: in
+/// place when its CMDB alone holds it, else (a clone of the CMDB shares it)
+/// by dropping it. An index whose patches have cost about what a rebuild
+/// costs is dropped as well, to be rebuilt by the next query.
+fn patch_index(
+    index: &mut OnceLock<Arc<Index>>,
+    topology: &Topology,
+    write: impl FnOnce(&mut Index, &Topology),
+) {
+    let Some(shared) = index.get_mut() else {
+        return;
+    };
+    match Arc::get_mut(shared) {
+        Some(patched) => {
+            write(patched, topology);
+            if patched.spent() {
+                *index = OnceLock::new();
+            }
+        }
+        None => *index = OnceLock::new(),
     }
 }
 

@@ -539,15 +539,14 @@ impl Estate {
                 }
             }
         }
-        // Only then: taking an item to change drops the query index.
         if touches(View::Ci) {
-            if let Some(record) = self.cmdb.item_mut(id.as_str()) {
+            self.cmdb.update_item(id.as_str(), |record| {
                 for state in changed() {
                     if let Field::Ci(f) = &state.field {
                         record.set_field_value(f, state.value().cloned());
                     }
                 }
-            }
+            });
         }
     }
 

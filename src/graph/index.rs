@@ -10,12 +10,20 @@
 
 use std::sync::Mutex;
 
+use super::kind::RelationKind;
 use super::store::{KindId, Topology};
 use crate::cmdb::{CiClass, ConfigurationItem, Environment, OperationalStatus, Region};
 use crate::hash::HashMap;
 
 /// No node, entry or slot.
 pub(crate) const NONE: u32 = u32::MAX;
+
+/// The garbage slots an adjacency keeps beyond a quarter of its size
+/// before a sweep, so that a small index is not swept on every write.
+const SWEEP_SLACK: usize = 1024;
+
+/// The work a patched index may do beyond its budget, for the same reason.
+const BUDGET_SLACK: usize = if cfg!(test) { 16 } else { 4096 };
 
 /// What a CSR edge knows about the relationship behind it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,21 +68,47 @@ impl EdgeMeta {
     }
 }
 
-/// A compressed sparse row adjacency: each node's edges stored together,
-/// in the order they were given.
+/// Where one node's edges sit in a [`Csr`]'s arrays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    #[inline]
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
+    fn len(self) -> usize {
+        (self.end - self.start) as usize
+    }
+}
+
+/// A compressed sparse row adjacency: each node's edges stored together.
+///
+/// Each node has its own span of the edge arrays rather than the usual
+/// offsets, so that a write can patch one node's edges without moving the
+/// others': an edge is added by moving the node's span to the end of the
+/// arrays (or in place, when it is the last span already), and removed by
+/// closing the gap inside the span. The slots left behind are garbage,
+/// swept out once they outnumber a quarter of the arrays.
 #[derive(Debug, Default)]
 pub(crate) struct Csr {
-    offsets: Vec<u32>,
+    spans: Vec<Span>,
     targets: Vec<u32>,
     /// One per target; empty for a graph built by [`links`](Self::links).
     metas: Vec<EdgeMeta>,
+    /// Slots of the arrays that no span covers.
+    garbage: usize,
 }
 
 impl Csr {
     fn build(nodes: usize, edges: Vec<(u32, u32, EdgeMeta)>) -> Self {
-        let offsets = offsets(nodes, edges.iter().map(|(from, _, _)| *from));
+        let spans = spans(nodes, edges.iter().map(|(from, _, _)| *from));
         // Counting sort by source keeps each node's edges in input order.
-        let mut next: Vec<u32> = offsets[..nodes].to_vec();
+        let mut next: Vec<u32> = spans.iter().map(|span| span.start).collect();
         let mut targets = vec![0u32; edges.len()];
         let mut metas = vec![EdgeMeta::ROOT; edges.len()];
         for (from, to, meta) in edges {
@@ -84,9 +118,10 @@ impl Csr {
             *slot += 1;
         }
         Self {
-            offsets,
+            spans,
             targets,
             metas,
+            garbage: 0,
         }
     }
 
@@ -98,7 +133,7 @@ impl Csr {
     /// O(E log d) for the largest degree d.
     fn canonical(&mut self, rank: &[u32], kind_rank: &[u16]) {
         let mut buffer: Vec<(u32, u16, bool, u32, EdgeMeta)> = Vec::new();
-        for node in 0..self.offsets.len().saturating_sub(1) {
+        for node in 0..self.spans.len() {
             let range = self.range(index_u32(node));
             if range.len() < 2 {
                 continue;
@@ -124,8 +159,8 @@ impl Csr {
     ///
     /// O(V + E).
     pub(crate) fn links(nodes: usize, edges: Vec<(u32, u32)>) -> Self {
-        let offsets = offsets(nodes, edges.iter().map(|(from, _)| *from));
-        let mut next: Vec<u32> = offsets[..nodes].to_vec();
+        let spans = spans(nodes, edges.iter().map(|(from, _)| *from));
+        let mut next: Vec<u32> = spans.iter().map(|span| span.start).collect();
         let mut targets = vec![0u32; edges.len()];
         for (from, to) in edges {
             let slot = &mut next[from as usize];
@@ -133,24 +168,24 @@ impl Csr {
             *slot += 1;
         }
         Self {
-            offsets,
+            spans,
             targets,
             metas: Vec::new(),
+            garbage: 0,
         }
     }
 
     /// The number of nodes.
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
+        self.spans.len()
     }
 
     /// Where the edges of `node` sit in [`targets`](Self::targets) and
     /// [`metas`](Self::metas).
     #[inline]
     pub(crate) fn range(&self, node: u32) -> std::ops::Range<usize> {
-        let node = node as usize;
-        self.offsets[node] as usize..self.offsets[node + 1] as usize
+        self.spans[node as usize].range()
     }
 
     /// The nodes `node` has an edge to.
@@ -168,18 +203,145 @@ impl Csr {
     pub(crate) fn metas(&self) -> &[EdgeMeta] {
         &self.metas
     }
+
+    /// The number of edges.
+    fn edge_count(&self) -> usize {
+        self.targets.len() - self.garbage
+    }
+
+    /// Makes room for nodes `0..nodes`, each new one without edges.
+    fn grow(&mut self, nodes: usize) {
+        if self.spans.len() < nodes {
+            self.spans.resize(nodes, Span::default());
+        }
+    }
+
+    /// Adds the edge `from -> to` before the first of `from`'s edges that
+    /// `before` says it precedes, keeping the span's order. Returns the
+    /// number of slots moved.
+    ///
+    /// # Complexity
+    ///
+    /// O(d) for `from`'s d edges; O(log d) amortised when `from`'s span is
+    /// the last of the arrays and the edge goes last.
+    fn insert(
+        &mut self,
+        from: u32,
+        to: u32,
+        meta: EdgeMeta,
+        before: impl Fn(u32, EdgeMeta) -> bool,
+    ) -> usize {
+        let span = self.spans[from as usize];
+        let range = span.range();
+        // The span is sorted, so `before` is false up to a point and true
+        // from there on.
+        let (mut low, mut high) = (range.start, range.end);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if before(self.targets[mid], self.metas[mid]) {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        let at = low;
+        if range.end == self.targets.len() {
+            // The last span grows in place.
+            self.targets.insert(at, to);
+            self.metas.insert(at, meta);
+            self.spans[from as usize].end += 1;
+            return range.end - at + 1;
+        }
+        let start = self.targets.len();
+        self.targets.extend_from_within(range.start..at);
+        self.metas.extend_from_within(range.start..at);
+        self.targets.push(to);
+        self.metas.push(meta);
+        self.targets.extend_from_within(at..range.end);
+        self.metas.extend_from_within(at..range.end);
+        self.garbage += span.len();
+        self.spans[from as usize] = Span {
+            start: index_u32(start),
+            end: index_u32(self.targets.len()),
+        };
+        span.len() + 1
+    }
+
+    /// Removes the edge `from -> to` with `meta`, if there is one, closing
+    /// the gap inside the span. Returns the number of slots looked at.
+    ///
+    /// # Complexity
+    ///
+    /// O(d) for `from`'s d edges.
+    fn remove(&mut self, from: u32, to: u32, meta: EdgeMeta) -> usize {
+        let span = self.spans[from as usize];
+        let range = span.range();
+        let found = self.targets[range.clone()]
+            .iter()
+            .zip(&self.metas[range.clone()])
+            .position(|(&other, &other_meta)| other == to && other_meta == meta);
+        if let Some(offset) = found {
+            let at = range.start + offset;
+            self.targets.copy_within(at + 1..range.end, at);
+            self.metas.copy_within(at + 1..range.end, at);
+            self.spans[from as usize].end -= 1;
+            self.garbage += 1;
+        }
+        span.len()
+    }
+
+    /// Sweeps out the garbage once it outnumbers a quarter of the arrays,
+    /// keeping every span's order; returns the slots moved. O(V + E), paid
+    /// for by the patches that left the garbage.
+    fn sweep_if_due(&mut self) -> usize {
+        let due = if cfg!(test) {
+            // Often, to test sweeps.
+            self.garbage > 3
+        } else {
+            self.garbage > (self.spans.len() + self.targets.len()) / 4 + SWEEP_SLACK
+        };
+        if !due {
+            return 0;
+        }
+        let live = self.edge_count();
+        let mut targets = Vec::with_capacity(live);
+        let mut metas = Vec::with_capacity(live);
+        for span in &mut self.spans {
+            let range = span.range();
+            let start = index_u32(targets.len());
+            targets.extend_from_slice(&self.targets[range.clone()]);
+            metas.extend_from_slice(&self.metas[range]);
+            *span = Span {
+                start,
+                end: index_u32(targets.len()),
+            };
+        }
+        self.targets = targets;
+        self.metas = metas;
+        self.garbage = 0;
+        self.spans.len() + live
+    }
 }
 
-/// The CSR offsets of `nodes` nodes with edges from `sources`.
-fn offsets(nodes: usize, sources: impl Iterator<Item = u32>) -> Vec<u32> {
-    let mut offsets = vec![0u32; nodes + 1];
+/// The spans of `nodes` nodes whose edges, from `sources`, are laid out
+/// node by node.
+fn spans(nodes: usize, sources: impl Iterator<Item = u32>) -> Vec<Span> {
+    let mut counts = vec![0u32; nodes];
     for from in sources {
-        offsets[from as usize + 1] += 1;
+        counts[from as usize] += 1;
     }
-    for i in 0..nodes {
-        offsets[i + 1] += offsets[i];
-    }
-    offsets
+    let mut start = 0u32;
+    counts
+        .into_iter()
+        .map(|count| {
+            let span = Span {
+                start,
+                end: start + count,
+            };
+            start += count;
+            span
+        })
+        .collect()
 }
 
 /// A redundancy group as the index sees it.
@@ -196,31 +358,52 @@ pub(crate) struct Group {
 /// Ids are `u32`, like node numbers: there are never more distinct values
 /// than nodes, so every value gets an id of its own (none is shared, and
 /// none is [`NO_LABEL`]).
+///
+/// Each id counts the nodes that hold its value, so that a value no node
+/// holds any more (after patches) is unknown, as in a fresh build.
 #[derive(Debug)]
 pub(crate) struct Interner<T> {
     ids: HashMap<T, u32>,
+    /// How many nodes hold each id's value.
+    uses: Vec<u32>,
 }
 
 impl<T: std::hash::Hash + Eq + Clone> Interner<T> {
     fn new() -> Self {
         Self {
             ids: HashMap::default(),
+            uses: Vec::new(),
         }
     }
 
+    /// The id of `value`, counting one more node that holds it.
     fn intern(&mut self, value: &T) -> u32 {
-        if let Some(id) = self.ids.get(value) {
-            return *id;
-        }
-        // At most one new value per node, and node numbers fit below
-        // `NONE`, so this never saturates.
-        let id = index_u32(self.ids.len());
-        self.ids.insert(value.clone(), id);
+        let id = if let Some(id) = self.ids.get(value) {
+            *id
+        } else {
+            // At most one new value per node or patch, and an index
+            // is dropped before its patches outnumber its nodes and
+            // edges twice over, so this never saturates.
+            let id = index_u32(self.ids.len());
+            self.ids.insert(value.clone(), id);
+            self.uses.push(0);
+            id
+        };
+        self.uses[id as usize] += 1;
         id
     }
 
+    /// Counts one node fewer that holds the value of `id`.
+    fn release(&mut self, id: u32) {
+        self.uses[id as usize] -= 1;
+    }
+
+    /// The id of `value`, if a node holds it.
     pub(crate) fn get(&self, value: &T) -> Option<u32> {
-        self.ids.get(value).copied()
+        self.ids
+            .get(value)
+            .copied()
+            .filter(|id| self.uses[*id as usize] > 0)
     }
 }
 
@@ -329,6 +512,15 @@ pub(crate) struct Index {
     pub(crate) classes: Interner<CiClass>,
     pub(crate) regions: Interner<Region>,
     pub(crate) environments: Interner<Environment>,
+    /// The rank the next item added gets: ranks only order nodes, so an
+    /// added item goes after every other.
+    next_rank: u32,
+    /// Group slots no node holds any more, for reuse.
+    free_groups: Vec<u32>,
+    /// What the patches since the build cost, in slots touched.
+    work: usize,
+    /// The work after which patching has cost about what a rebuild costs.
+    budget: usize,
     pool: Mutex<Vec<Scratch>>,
 }
 
@@ -350,7 +542,9 @@ impl Index {
         let mut classes = Interner::new();
         let mut regions = Interner::new();
         let mut environments = Interner::new();
+        let mut items_seen = 0;
         for (position, item) in items.enumerate() {
+            items_seen = position + 1;
             let Some(node) = topology.node(item.id().as_str()) else {
                 continue;
             };
@@ -376,19 +570,16 @@ impl Index {
         for (source, kind_id, target) in topology.edges() {
             let (s, t) = (index_u32(source.index()), index_u32(target.index()));
             let kind = topology.kind(kind_id);
-            let member = kind.is_membership();
-            let propagation = kind.propagation();
-            if member {
+            if kind.is_membership() {
                 let slot = group_of(&mut group_slot, &mut groups, t as usize);
                 groups[slot as usize].members += 1;
             }
-            if propagation.target_impacts_source() {
-                up.push((t, s, EdgeMeta::new(kind_id, false, member)));
-                down.push((s, t, EdgeMeta::new(kind_id, true, member)));
-            }
-            if propagation.source_impacts_target() {
-                up.push((s, t, EdgeMeta::new(kind_id, true, member)));
-                down.push((t, s, EdgeMeta::new(kind_id, false, member)));
+            for (is_up, from, to, meta) in index_edges(s, kind_id, kind, t) {
+                if is_up {
+                    up.push((from, to, meta));
+                } else {
+                    down.push((from, to, meta));
+                }
             }
         }
         for (node, slot) in group_slot.iter().enumerate() {
@@ -411,6 +602,7 @@ impl Index {
         up.canonical(&rank, &kind_rank);
         let mut down = Csr::build(nodes, down);
         down.canonical(&rank, &kind_rank);
+        let budget = 2 * (nodes + up.edge_count() + down.edge_count()) + BUDGET_SLACK;
 
         Self {
             nodes,
@@ -426,7 +618,198 @@ impl Index {
             classes,
             regions,
             environments,
+            next_rank: index_u32(items_seen),
+            free_groups: Vec::new(),
+            work: 0,
+            budget,
             pool: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Whether the patches since the build have cost about what a rebuild
+    /// costs: the CMDB then drops the index, so that patching never costs
+    /// more than rebuilding on every query would.
+    pub(crate) fn spent(&self) -> bool {
+        self.work > self.budget
+    }
+
+    /// Makes room for nodes `0..nodes`, each new one vacant.
+    fn grow(&mut self, nodes: usize) {
+        if self.nodes >= nodes {
+            return;
+        }
+        self.nodes = nodes;
+        self.status.resize(nodes, OperationalStatus::Operational);
+        self.class.resize(nodes, 0);
+        self.region.resize(nodes, NO_LABEL);
+        self.environment.resize(nodes, NO_LABEL);
+        self.rank.resize(nodes, NONE);
+        self.group_slot.resize(nodes, NONE);
+        self.up.grow(nodes);
+        self.down.grow(nodes);
+    }
+
+    /// Patches in `item`, just added to the CMDB at `node`: it goes after
+    /// every other item. O(1) amortised.
+    pub(crate) fn add_node(&mut self, node: usize, item: &ConfigurationItem) {
+        self.grow(node + 1);
+        // A vacant node holds no labels to release.
+        self.set_labels(node, item);
+        self.rank[node] = self.next_rank;
+        self.next_rank += 1;
+    }
+
+    /// Patches in the status, class, region and environment of the item at
+    /// `node`. O(1) expected.
+    pub(crate) fn set_labels(&mut self, node: usize, item: &ConfigurationItem) {
+        if self.rank[node] != NONE {
+            self.release_labels(node);
+        }
+        self.status[node] = item.status();
+        self.class[node] = self.classes.intern(item.class());
+        self.region[node] = item.region().map_or(NO_LABEL, |r| self.regions.intern(r));
+        self.environment[node] = item
+            .environment()
+            .map_or(NO_LABEL, |e| self.environments.intern(e));
+        self.work += 1;
+    }
+
+    /// Releases the class, region and environment of the live `node`.
+    fn release_labels(&mut self, node: usize) {
+        self.classes.release(self.class[node]);
+        if self.region[node] != NO_LABEL {
+            self.regions.release(self.region[node]);
+        }
+        if self.environment[node] != NO_LABEL {
+            self.environments.release(self.environment[node]);
+        }
+    }
+
+    /// Patches out the item at `node`, whose relationships were patched out
+    /// already. O(1).
+    pub(crate) fn remove_node(&mut self, node: usize) {
+        self.release_labels(node);
+        self.rank[node] = NONE;
+        self.status[node] = OperationalStatus::Operational;
+        self.class[node] = 0;
+        self.region[node] = NO_LABEL;
+        self.environment[node] = NO_LABEL;
+        let slot = std::mem::replace(&mut self.group_slot[node], NONE);
+        if slot != NONE {
+            self.free_groups.push(slot);
+        }
+        self.work += 1;
+    }
+
+    /// Patches in the relationship `source -[kind]-> target`, just added,
+    /// keeping each node's edges in their canonical order.
+    ///
+    /// # Complexity
+    ///
+    /// O(d) for the larger degree d of the two ends, O(log d) when an end
+    /// was patched last and the edge goes last.
+    pub(crate) fn relate(
+        &mut self,
+        topology: &Topology,
+        source: usize,
+        kind_id: KindId,
+        target: usize,
+    ) {
+        let kind = topology.kind(kind_id);
+        let (s, t) = (index_u32(source), index_u32(target));
+        let rank = &self.rank;
+        for (is_up, from, to, meta) in index_edges(s, kind_id, kind, t) {
+            let csr = if is_up { &mut self.up } else { &mut self.down };
+            let key = (rank[to as usize], kind, meta.forward());
+            self.work += csr.insert(from, to, meta, |other, other_meta| {
+                let other_key = (
+                    rank[other as usize],
+                    topology.kind(other_meta.kind()),
+                    other_meta.forward(),
+                );
+                key < other_key
+            });
+        }
+        if kind.is_membership() {
+            let slot = self.group_slot(target);
+            self.groups[slot as usize].members += 1;
+            self.refresh_group(topology, target);
+        }
+        self.sweep_if_due();
+    }
+
+    /// Patches out the relationship `source -[kind]-> target`, just removed
+    /// (`kind_id` was its kind's id).
+    ///
+    /// # Complexity
+    ///
+    /// O(d) for the larger degree d of the two ends.
+    pub(crate) fn unrelate(
+        &mut self,
+        topology: &Topology,
+        source: usize,
+        kind_id: KindId,
+        kind: &RelationKind,
+        target: usize,
+    ) {
+        let (s, t) = (index_u32(source), index_u32(target));
+        for (is_up, from, to, meta) in index_edges(s, kind_id, kind, t) {
+            let csr = if is_up { &mut self.up } else { &mut self.down };
+            self.work += csr.remove(from, to, meta);
+        }
+        if kind.is_membership() && self.group_slot[target] != NONE {
+            let slot = self.group_slot[target] as usize;
+            self.groups[slot].members -= 1;
+            self.refresh_group(topology, target);
+        }
+        self.sweep_if_due();
+    }
+
+    /// Patches in the quorum of the group at `node`. O(1).
+    pub(crate) fn set_quorum(&mut self, topology: &Topology, node: usize) {
+        self.group_slot(node);
+        self.refresh_group(topology, node);
+    }
+
+    /// The group slot of `node`, taking one if it has none.
+    fn group_slot(&mut self, node: usize) -> u32 {
+        if self.group_slot[node] == NONE {
+            let empty = Group {
+                members: 0,
+                needed: 0,
+                tolerance: 0,
+            };
+            self.group_slot[node] = if let Some(slot) = self.free_groups.pop() {
+                self.groups[slot as usize] = empty;
+                slot
+            } else {
+                self.groups.push(empty);
+                index_u32(self.groups.len() - 1)
+            };
+        }
+        self.group_slot[node]
+    }
+
+    /// Recomputes what the group at `node` needs from its members and its
+    /// quorum, as a build does; a group with neither gives its slot up.
+    fn refresh_group(&mut self, topology: &Topology, node: usize) {
+        let slot = self.group_slot[node];
+        let quorum = topology.quorum(petgraph::stable_graph::NodeIndex::new(node));
+        let group = &mut self.groups[slot as usize];
+        if group.members == 0 && quorum.is_none() {
+            self.group_slot[node] = NONE;
+            self.free_groups.push(slot);
+            return;
+        }
+        group.needed = quorum.map_or(group.members, |quorum| quorum.needed(group.members));
+        group.tolerance = group.members.saturating_sub(group.needed);
+    }
+
+    /// Sweeps the adjacencies' garbage when it is due, counting the sweep
+    /// as work.
+    fn sweep_if_due(&mut self) {
+        for csr in [&mut self.up, &mut self.down] {
+            self.work += csr.sweep_if_due();
         }
     }
 
@@ -466,6 +849,32 @@ pub(crate) fn kind_ranks(topology: &Topology) -> Vec<u16> {
     rank
 }
 
+/// The edges of the relationship `s -[kind]-> t` in the two adjacencies,
+/// as `(in up?, from, to, meta)`: one in each per direction the failure
+/// travels.
+fn index_edges(
+    s: u32,
+    kind_id: KindId,
+    kind: &RelationKind,
+    t: u32,
+) -> impl Iterator<Item = (bool, u32, u32, EdgeMeta)> {
+    let member = kind.is_membership();
+    let propagation = kind.propagation();
+    let back = propagation.target_impacts_source().then(|| {
+        [
+            (true, t, s, EdgeMeta::new(kind_id, false, member)),
+            (false, s, t, EdgeMeta::new(kind_id, true, member)),
+        ]
+    });
+    let forth = propagation.source_impacts_target().then(|| {
+        [
+            (true, s, t, EdgeMeta::new(kind_id, true, member)),
+            (false, t, s, EdgeMeta::new(kind_id, false, member)),
+        ]
+    });
+    back.into_iter().chain(forth).flatten()
+}
+
 /// The group slot of `node`, allocating one if it has none.
 fn group_of(group_slot: &mut [u32], groups: &mut Vec<Group>, node: usize) -> u32 {
     if group_slot[node] == NONE {
@@ -482,4 +891,238 @@ fn group_of(group_slot: &mut [u32], groups: &mut Vec<Group>, node: usize) -> u32
 /// Node indices fit in `u32`: petgraph's default index type is `u32`.
 fn index_u32(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(NONE)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_possible_wrap,
+        reason = "small test sizes"
+    )]
+
+    use chrono::{DateTime, TimeDelta, Utc};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::graph::Quorum;
+    use crate::graph::kind::Propagation;
+    use crate::ownership::{CiField, Claim, Source, Update, Value};
+    use crate::{Batch, CiClass, Estate, ResourceId};
+
+    impl<T: Clone + Eq + std::hash::Hash> Interner<T> {
+        fn value(&self, id: u32) -> Option<&T> {
+            self.ids.iter().find(|(_, v)| **v == id).map(|(k, _)| k)
+        }
+    }
+
+    impl Index {
+        /// What a query can see of the index, by item id and in rank
+        /// order: equal for two indices that answer every query alike.
+        fn describe(&self, topology: &Topology) -> Vec<String> {
+            let mut lines = Vec::new();
+            let edges = |csr: &Csr, node: u32| -> Vec<String> {
+                csr.range(node)
+                    .map(|at| {
+                        let (to, meta) = (csr.targets()[at], csr.metas()[at]);
+                        let to = topology.id(petgraph::stable_graph::NodeIndex::new(to as usize));
+                        format!(
+                            "{to} {} {} {}",
+                            topology.kind(meta.kind()),
+                            meta.forward(),
+                            meta.member()
+                        )
+                    })
+                    .collect()
+            };
+            for node in 0..self.nodes {
+                let n = index_u32(node);
+                if self.rank[node] == NONE {
+                    // A vacant node is clean.
+                    assert!(self.up.range(n).is_empty() && self.down.range(n).is_empty());
+                    assert_eq!(self.group_slot[node], NONE);
+                    continue;
+                }
+                let group = match self.group_slot[node] {
+                    NONE => None,
+                    slot => {
+                        let g = self.groups[slot as usize];
+                        Some((g.members, g.needed, g.tolerance))
+                    }
+                };
+                let id = topology.id(petgraph::stable_graph::NodeIndex::new(node));
+                lines.push((
+                    self.rank[node],
+                    format!(
+                        "{id}: {:?} {:?} {:?} {:?} {group:?} up {:?} down {:?}",
+                        self.status[node],
+                        self.classes.value(self.class[node]),
+                        self.regions.value(self.region[node]),
+                        self.environments.value(self.environment[node]),
+                        edges(&self.up, n),
+                        edges(&self.down, n),
+                    ),
+                ));
+            }
+            lines.sort();
+            let mut lines: Vec<String> = lines.into_iter().map(|(_, line)| line).collect();
+            // The labels a filter or a region failure knows.
+            let mut known: Vec<String> = self
+                .classes
+                .ids
+                .keys()
+                .filter(|c| self.classes.get(c).is_some())
+                .map(|c| format!("class {c:?}"))
+                .chain(
+                    self.regions
+                        .ids
+                        .keys()
+                        .filter(|r| self.regions.get(r).is_some())
+                        .map(|r| format!("region {r:?}")),
+                )
+                .chain(
+                    self.environments
+                        .ids
+                        .keys()
+                        .filter(|e| self.environments.get(e).is_some())
+                        .map(|e| format!("environment {e:?}")),
+                )
+                .collect();
+            known.sort();
+            lines.extend(known);
+            lines
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000, 0).unwrap()
+    }
+
+    fn id(n: u8) -> ResourceId {
+        ResourceId::new(format!("n{n}")).unwrap()
+    }
+
+    fn kinds() -> Vec<RelationKind> {
+        vec![
+            RelationKind::DependsOn,
+            RelationKind::MemberOf,
+            RelationKind::ConnectsTo(Propagation::Both),
+            RelationKind::custom("feeds", Propagation::SourceToTarget).unwrap(),
+            RelationKind::Contains,
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u8, u8),
+        Remove(u8),
+        Relate(u8, usize, u8),
+        Unrelate(u8, usize, u8),
+        Quorum(u8, u32),
+        Status(u8, u8),
+        Region(u8, u8),
+        Query,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0u8..8, 0u8..6).prop_map(|(n, s)| Op::Insert(n, s)),
+            1 => (0u8..8).prop_map(Op::Remove),
+            6 => (0u8..8, 0usize..5, 0u8..8).prop_map(|(a, k, b)| Op::Relate(a, k, b)),
+            2 => (0u8..8, 0usize..5, 0u8..8).prop_map(|(a, k, b)| Op::Unrelate(a, k, b)),
+            1 => (0u8..8, 1u32..4).prop_map(|(n, q)| Op::Quorum(n, q)),
+            1 => (0u8..8, 0u8..6).prop_map(|(n, s)| Op::Status(n, s)),
+            1 => (0u8..8, 0u8..3).prop_map(|(n, r)| Op::Region(n, r)),
+            1 => Just(Op::Query),
+        ]
+    }
+
+    const STATUSES: [OperationalStatus; 6] = [
+        OperationalStatus::Operational,
+        OperationalStatus::NonOperational,
+        OperationalStatus::InMaintenance,
+        OperationalStatus::Retired,
+        OperationalStatus::Planned,
+        OperationalStatus::Standby,
+    ];
+
+    fn apply(estate: &mut Estate, op: &Op, at: usize) {
+        let mut batch = Batch::new();
+        let kinds = kinds();
+        let claim = |n: u8, field: CiField, value: Value| {
+            Claim::new(
+                id(n),
+                field,
+                Update::Set(value),
+                Source::automated("discovery").unwrap(),
+                t0() + TimeDelta::minutes(at as i64),
+            )
+        };
+        match op {
+            Op::Insert(n, s) => {
+                let class = if *s % 2 == 0 {
+                    CiClass::Server
+                } else {
+                    CiClass::Cluster
+                };
+                let item = ConfigurationItem::builder(id(*n), "item", class)
+                    .status(STATUSES[usize::from(*s)])
+                    .build()
+                    .unwrap();
+                batch.insert_ci(item);
+            }
+            Op::Remove(n) => {
+                batch.remove_ci(id(*n));
+            }
+            Op::Relate(a, k, b) => {
+                batch.relate(id(*a), kinds[*k].clone(), id(*b));
+            }
+            Op::Unrelate(a, k, b) => {
+                batch.unrelate(id(*a), kinds[*k].clone(), id(*b));
+            }
+            Op::Quorum(n, q) => {
+                batch.define_group(id(*n), Quorum::AtLeast(*q), []);
+            }
+            Op::Status(n, s) => {
+                batch.claim(claim(
+                    *n,
+                    CiField::Status,
+                    Value::Status(STATUSES[usize::from(*s)]),
+                ));
+            }
+            Op::Region(n, r) => {
+                let region =
+                    Region::new(["eu-west-1", "eu-west-2", "us-east-1"][usize::from(*r)]).unwrap();
+                batch.claim(claim(*n, CiField::Region, Value::Region(region)));
+            }
+            Op::Query => {
+                let _ = estate.cmdb().index();
+                return;
+            }
+        }
+        // A batch the estate refuses changes nothing.
+        let _ = estate.apply(batch);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// An index patched write by write answers as one built afresh.
+        #[test]
+        fn a_patched_index_equals_a_fresh_one(ops in proptest::collection::vec(op(), 1..80)) {
+            let mut estate = Estate::new();
+            let _ = estate.cmdb().index();
+            for (at, op) in ops.iter().enumerate() {
+                apply(&mut estate, op, at);
+                let cmdb = estate.cmdb();
+                let patched = cmdb.index();
+                let fresh = Index::build(cmdb.topology(), cmdb.iter());
+                prop_assert_eq!(
+                    patched.describe(cmdb.topology()),
+                    fresh.describe(cmdb.topology()),
+                    "after {:?}", op
+                );
+            }
+        }
+    }
 }

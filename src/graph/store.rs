@@ -243,12 +243,31 @@ impl Topology {
         }
     }
 
-    pub(crate) fn add_node(&mut self, id: ResourceId) {
+    pub(crate) fn add_node(&mut self, id: ResourceId) -> NodeIndex {
         let node = self.graph.add_node(id.clone());
         if self.dead.len() <= node.index() {
             self.dead.resize(node.index() + 1, false);
         }
         self.nodes.insert(id, node);
+        node
+    }
+
+    /// The live relationships touching `node`, each once, as `(source,
+    /// kind, target)`. O(d) for the node's d relationships (and removed
+    /// ones still in its lists).
+    pub(crate) fn touching(&self, node: NodeIndex) -> Vec<(NodeIndex, KindId, NodeIndex)> {
+        let mut touching: Vec<_> = self
+            .live_edges(node, Direction::Outgoing)
+            .chain(self.live_edges(node, Direction::Incoming))
+            .map(|edge| (edge.id(), edge.source(), *edge.weight(), edge.target()))
+            .collect();
+        // A loop (which only tests make) is both outgoing and incoming.
+        touching.sort_unstable_by_key(|(edge, ..)| *edge);
+        touching.dedup_by_key(|(edge, ..)| *edge);
+        touching
+            .into_iter()
+            .map(|(_, source, kind, target)| (source, kind, target))
+            .collect()
     }
 
     /// Removes the node and every relationship touching it, and its quorum.
@@ -335,6 +354,7 @@ impl Topology {
     /// Adds `source -[kind]-> target` unless it exists; returns whether it
     /// was added. The endpoints were validated. O(1) amortised expected,
     /// whatever the degree of either end.
+    #[cfg(test)]
     pub(crate) fn relate(&mut self, source: &str, kind: &RelationKind, target: &str) -> bool {
         let (Some(s), Some(t)) = (self.node(source), self.node(target)) else {
             return false;
