@@ -954,6 +954,10 @@ impl<'a> Validation<'a> {
 
     fn kind(&mut self, kind: &'a RelationKind) -> Result<(), Error> {
         let topology = self.estate.cmdb.topology();
+        if topology.kind_id(kind).is_some() {
+            // Interned: checked when it was first used.
+            return Ok(());
+        }
         topology.check_kind(kind)?;
         if topology.kind_id(kind).is_none() && self.new_kinds.insert(kind) {
             topology.check_room(self.new_kinds.len())?;

@@ -1,8 +1,6 @@
 //! The relationship graph stored in the CMDB: petgraph underneath, with
 //! interned relationship kinds and redundancy quorums.
 
-use std::collections::HashMap;
-
 use petgraph::Direction;
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, NodeIndexable};
@@ -70,12 +68,12 @@ pub(crate) struct Topology {
     /// Kind ids no relationship uses any more.
     free: Vec<KindId>,
     /// The ids of the kinds in use.
-    kind_ids: HashMap<RelationKind, KindId>,
+    kind_ids: crate::hash::HashMap<RelationKind, KindId>,
     /// The custom kind names in use, to refuse one name with two
     /// propagations. A name no relationship uses any more is released, so
     /// what a CMDB accepts depends on its relationships alone (as its
     /// snapshot does).
-    custom_names: HashMap<String, KindId>,
+    custom_names: crate::hash::HashMap<String, KindId>,
     quorums: Quorums,
 }
 
