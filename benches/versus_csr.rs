@@ -329,14 +329,14 @@ fn writes(mut estate: Estate, top: &ResourceId, services: &[ResourceId], infra: 
     let discovery = Source::automated("discovery").unwrap();
     let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
     let mut samples = Vec::new();
-    for round in 0..rounds {
+    for (round, item) in infra.iter().enumerate().take(rounds) {
         let status = if round % 2 == 0 {
             OperationalStatus::Degraded
         } else {
             OperationalStatus::Operational
         };
         let claim = Claim::new(
-            infra[round].clone(),
+            item.clone(),
             CiField::Status,
             Update::Set(Value::Status(status)),
             discovery.clone(),

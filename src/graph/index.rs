@@ -501,6 +501,8 @@ pub(crate) struct Index {
     /// The group slot of each node, or [`NONE`].
     pub(crate) group_slot: Vec<u32>,
     pub(crate) groups: Vec<Group>,
+    /// The node of each group slot, or [`NONE`] for a free slot.
+    pub(crate) group_node: Vec<u32>,
     pub(crate) status: Vec<OperationalStatus>,
     pub(crate) class: Vec<u32>,
     pub(crate) region: Vec<u32>,
@@ -582,10 +584,12 @@ impl Index {
                 }
             }
         }
+        let mut group_node = vec![NONE; groups.len()];
         for (node, slot) in group_slot.iter().enumerate() {
             if *slot == NONE {
                 continue;
             }
+            group_node[*slot as usize] = index_u32(node);
             let group = &mut groups[*slot as usize];
             let node = petgraph::stable_graph::NodeIndex::new(node);
             group.needed = topology
@@ -611,6 +615,7 @@ impl Index {
             rank,
             group_slot,
             groups,
+            group_node,
             status,
             class,
             region,
@@ -696,6 +701,7 @@ impl Index {
         self.environment[node] = NO_LABEL;
         let slot = std::mem::replace(&mut self.group_slot[node], NONE);
         if slot != NONE {
+            self.group_node[slot as usize] = NONE;
             self.free_groups.push(slot);
         }
         self.work += 1;
@@ -779,13 +785,16 @@ impl Index {
                 needed: 0,
                 tolerance: 0,
             };
-            self.group_slot[node] = if let Some(slot) = self.free_groups.pop() {
+            let slot = if let Some(slot) = self.free_groups.pop() {
                 self.groups[slot as usize] = empty;
                 slot
             } else {
                 self.groups.push(empty);
+                self.group_node.push(NONE);
                 index_u32(self.groups.len() - 1)
             };
+            self.group_slot[node] = slot;
+            self.group_node[slot as usize] = index_u32(node);
         }
         self.group_slot[node]
     }
@@ -798,6 +807,7 @@ impl Index {
         let group = &mut self.groups[slot as usize];
         if group.members == 0 && quorum.is_none() {
             self.group_slot[node] = NONE;
+            self.group_node[slot as usize] = NONE;
             self.free_groups.push(slot);
             return;
         }
@@ -946,6 +956,7 @@ mod tests {
                 let group = match self.group_slot[node] {
                     NONE => None,
                     slot => {
+                        assert_eq!(self.group_node[slot as usize], n);
                         let g = self.groups[slot as usize];
                         Some((g.members, g.needed, g.tolerance))
                     }
@@ -964,6 +975,11 @@ mod tests {
                     ),
                 ));
             }
+            let slots = self.group_node.iter().filter(|n| **n != NONE).count();
+            assert_eq!(
+                slots,
+                self.group_slot.iter().filter(|s| **s != NONE).count()
+            );
             lines.sort();
             let mut lines: Vec<String> = lines.into_iter().map(|(_, line)| line).collect();
             // The labels a filter or a region failure knows.
