@@ -52,6 +52,20 @@ impl Record for ConfigurationItem {
 /// quorums of its redundancy groups; see [`RelationKind`] and [`Quorum`].
 /// Removing an item removes every relationship that touches it.
 ///
+/// # Query index
+///
+/// Graph queries run on a compact index of the graph, built by the first
+/// query (O(n + m log d) for n items, m relationships and largest degree
+/// d). After that, every write keeps it current instead of dropping it: an
+/// item added or changed costs O(1) more, a relationship added or removed
+/// O(d) for the larger degree d of its two ends (O(log d) for the usual
+/// append to a node patched last), and the query after a write costs what
+/// it costs on an unchanged estate. The index is dropped, to be rebuilt by
+/// the next query, only when a clone of the CMDB shares it, or when the
+/// patches since the last build have cost about what a rebuild costs, so
+/// patching never costs more than rebuilding on every query would. A
+/// patched index answers every query exactly as a fresh one does.
+///
 /// # Serde
 ///
 /// `{"items": {...}, "relationships": [...], "groups": {...}}`: the items as

@@ -400,7 +400,8 @@ impl Estate {
     ///
     /// # Complexity
     ///
-    /// O(1) amortised expected; the next query rebuilds the CMDB's query index (O(n + m)).
+    /// O(1) amortised expected, and O(1) to patch the CMDB's query index
+    /// (see [`Cmdb`](crate::Cmdb#query-index)).
     pub fn insert_ci(&mut self, ci: ConfigurationItem) -> Result<(), Error> {
         self.commit_one(Change::InsertCi(Box::new(ci))).map(drop)
     }
@@ -433,7 +434,8 @@ impl Estate {
     ///
     /// O(d) expected for the item's d relationships, amortised (each is marked removed, never unlinked by a walk
     /// of its other end's list; a compaction, linear in the graph, runs once removals outnumber half of it),
-    /// plus O(c) for the claims on its fields; the next query rebuilds the index.
+    /// plus O(c) for the claims on its fields, and O(sum of its neighbours' degrees) to patch the query index
+    /// (see [`Cmdb`](crate::Cmdb#query-index)).
     pub fn remove_ci(&mut self, id: &ResourceId) -> Result<ConfigurationItem, Error> {
         match self.commit_one(Change::RemoveCi(id.clone()))? {
             Applied::RemovedCi(ci) => Ok(ci),
@@ -457,7 +459,8 @@ impl Estate {
     ///
     /// # Complexity
     ///
-    /// O(1) amortised expected, whatever the degree of either end; the next query rebuilds the index.
+    /// O(1) amortised expected, whatever the degree of either end, and O(d) for the larger degree d of the two
+    /// ends to patch the query index (see [`Cmdb`](crate::Cmdb#query-index)).
     pub fn relate(
         &mut self,
         source: &ResourceId,
@@ -479,8 +482,9 @@ impl Estate {
     /// # Complexity
     ///
     /// O(1) amortised expected, whatever the degree of either end: the relationship is found in a hash set and
-    /// marked removed (a compaction, linear in the graph, runs once removals outnumber half of it); the next
-    /// query rebuilds the index.
+    /// marked removed (a compaction, linear in the graph, runs once removals outnumber half of it), and O(d)
+    /// for the larger degree d of the two ends to patch the query index (see
+    /// [`Cmdb`](crate::Cmdb#query-index)).
     pub fn unrelate(
         &mut self,
         source: &ResourceId,

@@ -458,17 +458,17 @@ impl<'a> Path<'a> {
 }
 
 impl<'a> Path<'a> {
-    /// This path, then the relationship `via` to `id`, then the steps of
-    /// `rest` (a tail of another path whose first step leaves `id`).
-    pub(super) fn then(
-        mut self,
-        via: (&'a RelationKind, bool),
-        id: &'a ResourceId,
-        rest: &[PathStep<'a>],
-    ) -> Self {
-        self.steps.push(PathStep { id, via: Some(via) });
-        self.steps.extend_from_slice(rest);
-        self
+    /// The path through `steps`: each a node and the meta of the index
+    /// edge that led to it ([`EdgeMeta::ROOT`] for the first).
+    pub(super) fn of(cmdb: &'a Cmdb, steps: Vec<(u32, EdgeMeta)>) -> Self {
+        let steps = steps
+            .into_iter()
+            .map(|(node, meta)| PathStep {
+                id: id_of(cmdb, node),
+                via: (!meta.is_root()).then(|| (cmdb.topology().kind(meta.kind()), meta.forward())),
+            })
+            .collect();
+        Self { steps }
     }
 }
 
@@ -595,8 +595,10 @@ impl Cmdb {
     ///
     /// O(V + E) over the part of the graph the failure reaches (V items, E
     /// relationships leaving them), plus sorting the g redundancy groups it
-    /// reaches (O(g log g)), plus a one-off O(V + E) index build of the
-    /// whole estate on the first query after a write. Starting a query does
+    /// reaches (O(g log g)) and finding them (O(min(g', V)) for the CMDB's
+    /// g' groups), plus the one-off index build of the whole estate on the
+    /// first query (writes after it patch the index; see
+    /// [`Cmdb`](crate::Cmdb#query-index)). Starting a query does
     /// not depend on the estate's size, except that
     /// [`follow`](ImpactQuery::follow) costs O(K) in the number of kinds
     /// the CMDB has used and a [region failure](ImpactQuery::region_failure)

@@ -63,6 +63,11 @@ impl EdgeMeta {
         self.0 != u32::MAX && self.0 & Self::MEMBER != 0
     }
 
+    /// The same relationship followed the other way.
+    pub(crate) fn reversed(self) -> Self {
+        Self(self.0 ^ Self::FORWARD)
+    }
+
     pub(crate) fn is_root(self) -> bool {
         self.0 == u32::MAX
     }

@@ -902,7 +902,7 @@ fn check_case(m: &Model, o: &Opts, estate: &Estate, reloaded: &Estate) -> Result
             if idx(path.steps()[0].id()) != c || idx(path.steps().last().unwrap().id()) != s {
                 return Err(format!("spof path of n{c} ends wrong: {path}"));
             }
-            m.check_path(path, true)
+            m.check_path(&path, true)
                 .map_err(|e| format!("spof n{c}: {e}"))?;
         }
     }

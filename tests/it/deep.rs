@@ -150,6 +150,16 @@ fn every_query_on_a_million_long_chain_runs_on_a_small_stack() {
             .unwrap();
         assert_eq!(points.len(), 100);
         assert_eq!(points.iter().last().unwrap().path().hops(), 100);
+        // And without a limit: every item below, each explained by the one
+        // above it (linear, not one walk per item).
+        let points = cmdb.single_points_of_failure(&last).unwrap();
+        assert_eq!(points.len(), CHAIN - 1);
+        let bottom = points.iter().last().unwrap();
+        assert_eq!(bottom.id(), &first);
+        assert_eq!(bottom.distance(), u32::try_from(CHAIN - 1).unwrap());
+        let path = bottom.path();
+        assert_eq!(path.hops(), CHAIN - 1);
+        assert_eq!(path.steps().last().unwrap().id(), &last);
 
         // One wave per item: each needs the one before it.
         let plan = impact.recovery_order();
@@ -231,6 +241,13 @@ fn every_query_on_a_hundred_thousand_ring_runs_on_a_small_stack() {
             .single_points_of_failure(ImpactQuery::new(first.clone()).max_depth(50))
             .unwrap();
         assert_eq!(points.len(), 50);
+        // Without a limit: the whole ring below its first item, each item
+        // explained by the next one round.
+        let points = cmdb.single_points_of_failure(&first).unwrap();
+        assert_eq!(points.len(), RING - 1);
+        let far = points.iter().last().unwrap();
+        assert_eq!(far.path().hops(), RING - 1);
+        assert_eq!(far.path().steps().last().unwrap().id(), &first);
 
         // The whole ring comes back together, in one wave.
         let plan = impact.recovery_order();

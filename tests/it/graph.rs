@@ -1283,11 +1283,12 @@ proptest! {
         for point in points.iter() {
             prop_assert_eq!(point.service().as_str(), model.names[root].as_str());
             for path in point.paths() {
-                let nodes = path_nodes(path, &model, &relationships, Walk::Impact)?;
+                let nodes = path_nodes(&path, &model, &relationships, Walk::Impact)?;
                 prop_assert_eq!(nodes[0], model.node(point.id().as_str()), "{}", path);
                 prop_assert_eq!(nodes.last(), Some(&root), "{}", path);
             }
-            prop_assert_eq!(point.path(), &point.paths()[0]);
+            prop_assert_eq!(&point.path(), &point.paths()[0]);
+            prop_assert_eq!(point.path_count(), point.paths().len());
             if point.common_mode() {
                 prop_assert!(point.paths().len() >= 2, "{}: one chain", point.id());
             }
