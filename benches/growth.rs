@@ -932,6 +932,71 @@ fn single_points(n: usize) -> Trial {
     })
 }
 
+/// Live writes: 100 rounds of a relationship added between a business
+/// service and an item of the generated estate, each followed by the blast
+/// radius of the service (nothing is above it, so the query itself costs
+/// O(1)); the query index was built before. Flat in n: a write patches the
+/// index, it never rebuilds it.
+fn live_relate_then_query(n: usize) -> Trial {
+    const ROUNDS: usize = 100;
+    let estate = synth(n);
+    let services: Vec<ResourceId> = estate
+        .cmdb()
+        .iter()
+        .filter(|ci| ci.class() == &CiClass::BusinessService)
+        .map(|ci| ci.id().clone())
+        .collect();
+    let others: Vec<ResourceId> = estate
+        .cmdb()
+        .iter()
+        .filter(|ci| ci.class() != &CiClass::BusinessService)
+        .map(|ci| ci.id().clone())
+        .collect();
+    let mut rng = common::Mix::new(common::SEED);
+    let pairs: Vec<(ResourceId, ResourceId)> = (0..ROUNDS)
+        .map(|_| {
+            (
+                services[rng.below(services.len())].clone(),
+                others[rng.below(others.len())].clone(),
+            )
+        })
+        .collect();
+    Box::new(move || {
+        let mut estate = estate.clone();
+        // The clone shares the original's index: a first write drops it
+        // here, and a query builds the clone's own (not timed).
+        let (service, other) = &pairs[0];
+        if estate
+            .relate(service, RelationKind::DependsOn, other)
+            .expect("known items")
+        {
+            estate
+                .unrelate(service, RelationKind::DependsOn, other)
+                .expect("known items");
+        }
+        estate.cmdb().reachable(service).expect("a known item");
+        let (time, total) = timed(|| {
+            let mut total = 0;
+            for (service, other) in &pairs {
+                estate
+                    .relate(service, RelationKind::DependsOn, other)
+                    .expect("known items");
+                total += estate
+                    .cmdb()
+                    .blast_radius(service)
+                    .expect("a known item")
+                    .len();
+            }
+            total
+        });
+        assert_eq!(total, 0, "nothing is above a business service");
+        Sample {
+            time,
+            note: Some(format!("{ROUNDS} writes, each then a query")),
+        }
+    })
+}
+
 /// What one service depends on that another does not.
 fn except(n: usize) -> Trial {
     let estate = synth(n);
@@ -1316,6 +1381,13 @@ const OPS: &[Op] = &[
         single_points,
     ),
     op("impact/except", 5_000, "items", Kind::Plain, except),
+    op(
+        "impact/live_relate_then_query",
+        5_000,
+        "items",
+        Kind::Plain,
+        live_relate_then_query,
+    ),
     op(
         "impact/get_each",
         5_000,
