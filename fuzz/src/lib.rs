@@ -55,6 +55,74 @@ pub fn check_round_trip(estate: &Estate) -> Vec<u8> {
     first
 }
 
+/// Graph queries on `estate` (its query index patched by every write since
+/// it was built) answer as on a reloaded copy (an index built afresh).
+pub fn check_queries(estate: &Estate) {
+    let fresh: Estate = serde_json::from_slice(
+        &serde_json::to_vec(estate).expect("an estate serialises"),
+    )
+    .expect("an estate's snapshot loads");
+    assert_eq!(
+        answers(estate),
+        answers(&fresh),
+        "a patched index answers differently from a fresh one"
+    );
+}
+
+/// Every CI's blast radius, dependencies and single points of failure, and
+/// the cycles, as text.
+fn answers(estate: &Estate) -> Vec<String> {
+    use std::fmt::Write as _;
+    let cmdb = estate.cmdb();
+    let mut out = Vec::new();
+    let impact_text = |impact: &itam_cmdb::Impact<'_>| {
+        let mut text = String::new();
+        for item in impact.iter() {
+            let _ = write!(
+                text,
+                "{} {:?} {} {} {:?}; ",
+                item.id(),
+                item.state(),
+                item.distance(),
+                item.path(),
+                item.group()
+            );
+        }
+        text
+    };
+    for ci in cmdb.iter().take(12) {
+        let id = ci.id();
+        if let Ok(impact) = cmdb.blast_radius(id) {
+            out.push(format!("blast {id}: {}", impact_text(&impact)));
+            let plan = impact.recovery_order();
+            out.push(format!("plan {id}: {} waves", plan.waves()));
+        }
+        if let Ok(needs) = cmdb.dependencies(id) {
+            out.push(format!("needs {id}: {}", impact_text(&needs)));
+        }
+        if let Ok(points) = cmdb.single_points_of_failure(id) {
+            let mut text = String::new();
+            for point in points.iter() {
+                let _ = write!(
+                    text,
+                    "{} {} {} {}",
+                    point.id(),
+                    point.service(),
+                    point.distance(),
+                    point.common_mode()
+                );
+                for path in point.paths() {
+                    let _ = write!(text, " | {path}");
+                }
+                text.push_str("; ");
+            }
+            out.push(format!("points {id}: {text}"));
+        }
+    }
+    out.push(format!("cycles: {}", cmdb.cycles().count()));
+    out
+}
+
 /// The sample estate, built once.
 #[must_use]
 pub fn sample() -> &'static Estate {
@@ -767,7 +835,12 @@ impl Session {
                 op.add_to(&mut batch);
             }
             let changes = batch.len();
-            let before = estate.clone();
+            // A copy that does not share the estate's query index, so that
+            // the write patches the index rather than dropping it.
+            let before: Estate = serde_json::from_slice(
+                &serde_json::to_vec(&estate).expect("an estate serialises"),
+            )
+            .expect("an estate's snapshot loads");
             let (planned, applied) = match &step.policy {
                 None => (estate.plan(&batch), estate.apply(batch)),
                 Some(policy) => (
@@ -801,6 +874,8 @@ impl Session {
                 check_records(&estate);
                 check_round_trip(&estate);
             }
+            // Also keeps the index live for the next step's write.
+            check_queries(&estate);
         }
         outcome
     }
