@@ -58,10 +58,9 @@ pub fn check_round_trip(estate: &Estate) -> Vec<u8> {
 /// Graph queries on `estate` (its query index patched by every write since
 /// it was built) answer as on a reloaded copy (an index built afresh).
 pub fn check_queries(estate: &Estate) {
-    let fresh: Estate = serde_json::from_slice(
-        &serde_json::to_vec(estate).expect("an estate serialises"),
-    )
-    .expect("an estate's snapshot loads");
+    let fresh: Estate =
+        serde_json::from_slice(&serde_json::to_vec(estate).expect("an estate serialises"))
+            .expect("an estate's snapshot loads");
     assert_eq!(
         answers(estate),
         answers(&fresh),
@@ -119,7 +118,7 @@ fn answers(estate: &Estate) -> Vec<String> {
             out.push(format!("points {id}: {text}"));
         }
     }
-    out.push(format!("cycles: {}", cmdb.cycles().count()));
+    out.push(format!("cycles: {:?}", cmdb.cycles()));
     out
 }
 
@@ -837,10 +836,9 @@ impl Session {
             let changes = batch.len();
             // A copy that does not share the estate's query index, so that
             // the write patches the index rather than dropping it.
-            let before: Estate = serde_json::from_slice(
-                &serde_json::to_vec(&estate).expect("an estate serialises"),
-            )
-            .expect("an estate's snapshot loads");
+            let before: Estate =
+                serde_json::from_slice(&serde_json::to_vec(&estate).expect("an estate serialises"))
+                    .expect("an estate's snapshot loads");
             let (planned, applied) = match &step.policy {
                 None => (estate.plan(&batch), estate.apply(batch)),
                 Some(policy) => (
