@@ -897,7 +897,7 @@ fn sharers_by_closure(cmdb: &Cmdb, services: &[Service<'_>], costed: &[Costed<'_
                 continue;
             }
             for &node in components.members(c) {
-                for &next in graph.next(node) {
+                for next in graph.next(node) {
                     let d = components.of(next);
                     if d != c {
                         marks[d] |= mark;

@@ -836,7 +836,7 @@ pub(super) fn spread(
     touched: &mut Vec<Touched>,
     bounds: &Bounds<'_>,
 ) -> Option<usize> {
-    let (targets, metas) = (index.up.targets(), index.up.metas());
+    let edges = index.up.edges();
     let mut head = 0;
     while head < entries.len() {
         let from = entries[head];
@@ -845,8 +845,7 @@ pub(super) fn spread(
         if from.distance >= plan.max_depth {
             continue;
         }
-        for i in index.up.range(from.node) {
-            let (node, meta) = (targets[i], metas[i]);
+        for &(node, meta) in &edges[index.up.range(from.node)] {
             // A stopped item is neither walked nor reported: a stopped group
             // does not even count its members' failures.
             if !plan.follows(meta)
@@ -907,7 +906,7 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
         &mut touched,
         &Bounds::default(),
     );
-    let (targets, metas) = (index.up.targets(), index.up.metas());
+    let edges = index.up.edges();
 
     // Phase 2: what is degraded: groups that lost members but kept their
     // quorum, and everything above them that is not already down. Walked
@@ -941,8 +940,7 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
                 continue;
             }
             let pred = entry_index(&entries[..at]);
-            for i in index.up.range(from.node) {
-                let (node, meta) = (targets[i], metas[i]);
+            for &(node, meta) in &edges[index.up.range(from.node)] {
                 if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
                     continue;
                 }
@@ -965,10 +963,10 @@ fn blast(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
 /// How many members of `group` are down before the failure starts, by
 /// their recorded status. O(the group's relationships).
 pub(super) fn members_down_before(index: &Index, plan: &Plan, group: u32) -> u32 {
-    let (targets, metas) = (index.down.targets(), index.down.metas());
+    let edges = index.down.edges();
     let mut down = 0;
-    for i in index.down.range(group) {
-        if metas[i].member() && plan.down_before(index, targets[i]) {
+    for &(member, meta) in &edges[index.down.range(group)] {
+        if meta.member() && plan.down_before(index, member) {
             down += 1;
         }
     }
@@ -1016,7 +1014,7 @@ fn needs_every_member(index: &Index, plan: &Plan, group: u32) -> bool {
 
 pub(super) fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) -> Vec<Entry> {
     let mut entries = seed(plan, scratch, ImpactState::Failed);
-    let (targets, metas) = (index.down.targets(), index.down.metas());
+    let edges = index.down.edges();
     // Phase 1: what the roots need through chains without a group (or
     // through groups that cannot lose the member).
     let mut left_out = false;
@@ -1031,8 +1029,7 @@ pub(super) fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) ->
         // Whether the group `from` (when it is one) cannot lose a serving
         // member: worked out at its first member.
         let mut needs_each = None;
-        for i in index.down.range(from.node) {
-            let (node, meta) = (targets[i], metas[i]);
+        for &(node, meta) in &edges[index.down.range(from.node)] {
             if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
                 continue;
             }
@@ -1079,8 +1076,7 @@ pub(super) fn dependencies(index: &Index, plan: &Plan, scratch: &mut Scratch) ->
         if from.distance >= plan.max_depth {
             continue;
         }
-        for i in index.down.range(from.node) {
-            let (node, meta) = (targets[i], metas[i]);
+        for &(node, meta) in &edges[index.down.range(from.node)] {
             if scratch.seen_second(node) || !plan.follows(meta) || plan.stops(index, node) {
                 continue;
             }
@@ -1109,14 +1105,14 @@ fn reach(index: &Index, graph: &Csr, plan: &Plan, scratch: &mut Scratch) -> (Vec
         }
     }
     let roots = nodes.len();
-    let targets = graph.targets();
+    let edges = graph.edges();
     if plan.is_plain() {
         // The hot path: no per-edge or per-node option to check.
         let mut head = 0;
         while head < nodes.len() {
             let from = nodes[head];
             head += 1;
-            for &node in &targets[graph.range(from)] {
+            for &(node, _) in &edges[graph.range(from)] {
                 if !scratch.seen(node) {
                     scratch.mark(node);
                     nodes.push(node);
@@ -1125,14 +1121,12 @@ fn reach(index: &Index, graph: &Csr, plan: &Plan, scratch: &mut Scratch) -> (Vec
         }
         return (nodes, roots);
     }
-    let metas = graph.metas();
     let (mut level_start, mut depth) = (0, 0u32);
     while level_start < nodes.len() && depth < plan.max_depth {
         let level_end = nodes.len();
         for at in level_start..level_end {
-            for i in graph.range(nodes[at]) {
-                let node = targets[i];
-                if scratch.seen(node) || !plan.follows(metas[i]) || plan.stops(index, node) {
+            for &(node, meta) in &edges[graph.range(nodes[at])] {
+                if scratch.seen(node) || !plan.follows(meta) || plan.stops(index, node) {
                     continue;
                 }
                 scratch.mark(node);

@@ -93,19 +93,23 @@ impl Span {
 
 /// A compressed sparse row adjacency: each node's edges stored together.
 ///
-/// Each node has its own span of the edge arrays rather than the usual
+/// Each edge is its far end and its meta side by side, so a walk reads one
+/// array (and one cache line per node's edges where two arrays would need
+/// two).
+///
+/// Each node has its own span of the edge array rather than the usual
 /// offsets, so that a write can patch one node's edges without moving the
 /// others': an edge is added by moving the node's span to the end of the
-/// arrays (or in place, when it is the last span already), and removed by
+/// array (or in place, when it is the last span already), and removed by
 /// closing the gap inside the span. The slots left behind are garbage,
-/// swept out once they outnumber a quarter of the arrays.
+/// swept out once they outnumber a quarter of the array.
 #[derive(Debug, Default)]
 pub(crate) struct Csr {
     spans: Vec<Span>,
-    targets: Vec<u32>,
-    /// One per target; empty for a graph built by [`links`](Self::links).
-    metas: Vec<EdgeMeta>,
-    /// Slots of the arrays that no span covers.
+    /// Each edge's far end and meta ([`EdgeMeta::ROOT`] in a graph built by
+    /// [`links`](Self::links)).
+    edges: Vec<(u32, EdgeMeta)>,
+    /// Slots of the array that no span covers.
     garbage: usize,
 }
 
@@ -114,18 +118,15 @@ impl Csr {
         let spans = spans(nodes, edges.iter().map(|(from, _, _)| *from));
         // Counting sort by source keeps each node's edges in input order.
         let mut next: Vec<u32> = spans.iter().map(|span| span.start).collect();
-        let mut targets = vec![0u32; edges.len()];
-        let mut metas = vec![EdgeMeta::ROOT; edges.len()];
+        let mut laid = vec![(0u32, EdgeMeta::ROOT); edges.len()];
         for (from, to, meta) in edges {
             let slot = &mut next[from as usize];
-            targets[*slot as usize] = to;
-            metas[*slot as usize] = meta;
+            laid[*slot as usize] = (to, meta);
             *slot += 1;
         }
         Self {
             spans,
-            targets,
-            metas,
+            edges: laid,
             garbage: 0,
         }
     }
@@ -137,23 +138,18 @@ impl Csr {
     ///
     /// O(E log d) for the largest degree d.
     fn canonical(&mut self, rank: &[u32], kind_rank: &[u16]) {
-        let mut buffer: Vec<(u32, u16, bool, u32, EdgeMeta)> = Vec::new();
         for node in 0..self.spans.len() {
             let range = self.range(index_u32(node));
             if range.len() < 2 {
                 continue;
             }
-            buffer.clear();
-            buffer.extend(range.clone().map(|at| {
-                let (to, meta) = (self.targets[at], self.metas[at]);
-                let kind = kind_rank[usize::from(meta.kind().0)];
-                (rank[to as usize], kind, meta.forward(), to, meta)
-            }));
-            buffer.sort_unstable_by_key(|&(rank, kind, forward, ..)| (rank, kind, forward));
-            for (at, &(.., to, meta)) in range.zip(&buffer) {
-                self.targets[at] = to;
-                self.metas[at] = meta;
-            }
+            self.edges[range].sort_unstable_by_key(|&(to, meta)| {
+                (
+                    rank[to as usize],
+                    kind_rank[usize::from(meta.kind().0)],
+                    meta.forward(),
+                )
+            });
         }
     }
 
@@ -164,20 +160,13 @@ impl Csr {
     ///
     /// O(V + E).
     pub(crate) fn links(nodes: usize, edges: Vec<(u32, u32)>) -> Self {
-        let spans = spans(nodes, edges.iter().map(|(from, _)| *from));
-        let mut next: Vec<u32> = spans.iter().map(|span| span.start).collect();
-        let mut targets = vec![0u32; edges.len()];
-        for (from, to) in edges {
-            let slot = &mut next[from as usize];
-            targets[*slot as usize] = to;
-            *slot += 1;
-        }
-        Self {
-            spans,
-            targets,
-            metas: Vec::new(),
-            garbage: 0,
-        }
+        Self::build(
+            nodes,
+            edges
+                .into_iter()
+                .map(|(from, to)| (from, to, EdgeMeta::ROOT))
+                .collect(),
+        )
     }
 
     /// The number of nodes.
@@ -186,8 +175,7 @@ impl Csr {
         self.spans.len()
     }
 
-    /// Where the edges of `node` sit in [`targets`](Self::targets) and
-    /// [`metas`](Self::metas).
+    /// Where the edges of `node` sit in [`edges`](Self::edges).
     #[inline]
     pub(crate) fn range(&self, node: u32) -> std::ops::Range<usize> {
         self.spans[node as usize].range()
@@ -195,23 +183,19 @@ impl Csr {
 
     /// The nodes `node` has an edge to.
     #[inline]
-    pub(crate) fn next(&self, node: u32) -> &[u32] {
-        &self.targets[self.range(node)]
+    pub(crate) fn next(&self, node: u32) -> impl Iterator<Item = u32> + '_ {
+        self.edges[self.range(node)].iter().map(|&(to, _)| to)
     }
 
+    /// Every slot: each edge's far end and meta.
     #[inline]
-    pub(crate) fn targets(&self) -> &[u32] {
-        &self.targets
-    }
-
-    #[inline]
-    pub(crate) fn metas(&self) -> &[EdgeMeta] {
-        &self.metas
+    pub(crate) fn edges(&self) -> &[(u32, EdgeMeta)] {
+        &self.edges
     }
 
     /// The number of edges.
     fn edge_count(&self) -> usize {
-        self.targets.len() - self.garbage
+        self.edges.len() - self.garbage
     }
 
     /// Makes room for nodes `0..nodes`, each new one without edges.
@@ -228,7 +212,7 @@ impl Csr {
     /// # Complexity
     ///
     /// O(d) for `from`'s d edges; O(log d) amortised when `from`'s span is
-    /// the last of the arrays and the edge goes last.
+    /// the last of the array and the edge goes last.
     fn insert(
         &mut self,
         from: u32,
@@ -240,34 +224,23 @@ impl Csr {
         let range = span.range();
         // The span is sorted, so `before` is false up to a point and true
         // from there on.
-        let (mut low, mut high) = (range.start, range.end);
-        while low < high {
-            let mid = low + (high - low) / 2;
-            if before(self.targets[mid], self.metas[mid]) {
-                high = mid;
-            } else {
-                low = mid + 1;
-            }
-        }
-        let at = low;
-        if range.end == self.targets.len() {
+        let at = range.start
+            + self.edges[range.clone()]
+                .partition_point(|&(other, other_meta)| !before(other, other_meta));
+        if range.end == self.edges.len() {
             // The last span grows in place.
-            self.targets.insert(at, to);
-            self.metas.insert(at, meta);
+            self.edges.insert(at, (to, meta));
             self.spans[from as usize].end += 1;
             return range.end - at + 1;
         }
-        let start = self.targets.len();
-        self.targets.extend_from_within(range.start..at);
-        self.metas.extend_from_within(range.start..at);
-        self.targets.push(to);
-        self.metas.push(meta);
-        self.targets.extend_from_within(at..range.end);
-        self.metas.extend_from_within(at..range.end);
+        let start = self.edges.len();
+        self.edges.extend_from_within(range.start..at);
+        self.edges.push((to, meta));
+        self.edges.extend_from_within(at..range.end);
         self.garbage += span.len();
         self.spans[from as usize] = Span {
             start: index_u32(start),
-            end: index_u32(self.targets.len()),
+            end: index_u32(self.edges.len()),
         };
         span.len() + 1
     }
@@ -281,21 +254,19 @@ impl Csr {
     fn remove(&mut self, from: u32, to: u32, meta: EdgeMeta) -> usize {
         let span = self.spans[from as usize];
         let range = span.range();
-        let found = self.targets[range.clone()]
+        let found = self.edges[range.clone()]
             .iter()
-            .zip(&self.metas[range.clone()])
-            .position(|(&other, &other_meta)| other == to && other_meta == meta);
+            .position(|&edge| edge == (to, meta));
         if let Some(offset) = found {
             let at = range.start + offset;
-            self.targets.copy_within(at + 1..range.end, at);
-            self.metas.copy_within(at + 1..range.end, at);
+            self.edges.copy_within(at + 1..range.end, at);
             self.spans[from as usize].end -= 1;
             self.garbage += 1;
         }
         span.len()
     }
 
-    /// Sweeps out the garbage once it outnumbers a quarter of the arrays,
+    /// Sweeps out the garbage once it outnumbers a quarter of the array,
     /// keeping every span's order; returns the slots moved. O(V + E), paid
     /// for by the patches that left the garbage.
     fn sweep_if_due(&mut self) -> usize {
@@ -303,26 +274,22 @@ impl Csr {
             // Often, to test sweeps.
             self.garbage > 3
         } else {
-            self.garbage > (self.spans.len() + self.targets.len()) / 4 + SWEEP_SLACK
+            self.garbage > (self.spans.len() + self.edges.len()) / 4 + SWEEP_SLACK
         };
         if !due {
             return 0;
         }
         let live = self.edge_count();
-        let mut targets = Vec::with_capacity(live);
-        let mut metas = Vec::with_capacity(live);
+        let mut edges = Vec::with_capacity(live);
         for span in &mut self.spans {
-            let range = span.range();
-            let start = index_u32(targets.len());
-            targets.extend_from_slice(&self.targets[range.clone()]);
-            metas.extend_from_slice(&self.metas[range]);
+            let start = index_u32(edges.len());
+            edges.extend_from_slice(&self.edges[span.range()]);
             *span = Span {
                 start,
-                end: index_u32(targets.len()),
+                end: index_u32(edges.len()),
             };
         }
-        self.targets = targets;
-        self.metas = metas;
+        self.edges = edges;
         self.garbage = 0;
         self.spans.len() + live
     }
@@ -939,7 +906,7 @@ mod tests {
             let edges = |csr: &Csr, node: u32| -> Vec<String> {
                 csr.range(node)
                     .map(|at| {
-                        let (to, meta) = (csr.targets()[at], csr.metas()[at]);
+                        let (to, meta) = csr.edges()[at];
                         let to = topology.id(petgraph::stable_graph::NodeIndex::new(to as usize));
                         format!(
                             "{to} {} {} {}",

@@ -126,7 +126,7 @@ impl<'a> Impact<'a> {
         let mut edges = Vec::with_capacity(nodes.len());
         for (from, node) in (0u32..).zip(&nodes) {
             for to in index.up.next(*node) {
-                if let Some(&to) = position.get(to) {
+                if let Some(&to) = position.get(&to) {
                     // `from` must be up before `to`.
                     edges.push((from, to));
                 }
@@ -172,7 +172,7 @@ fn waves(graph: &Csr, kept: &[bool]) -> Vec<(u32, Vec<u32>)> {
     for c in (0..count).rev() {
         let next_wave = wave[c] + u32::from(keeps(c));
         for &member in components.members(c) {
-            for &to in graph.next(member) {
+            for to in graph.next(member) {
                 let d = components.of(to);
                 if d != c {
                     wave[d] = wave[d].max(next_wave);

@@ -44,9 +44,9 @@ impl Components {
         // The nodes visited and not yet in a component.
         let mut stack: Vec<u32> = Vec::new();
         // The depth-first path: each node and the position of the next edge
-        // to try in `graph.targets()`.
+        // to try in `graph.edges()`.
         let mut calls: Vec<(u32, usize)> = Vec::new();
-        let targets = graph.targets();
+        let edges = graph.edges();
         let mut counter = 0u32;
         for root in 0..n {
             if order[root] != UNSEEN {
@@ -61,7 +61,7 @@ impl Components {
             while let Some(&mut (v, ref mut edge)) = calls.last_mut() {
                 let end = graph.range(v).end;
                 if *edge < end {
-                    let w = targets[*edge];
+                    let w = edges[*edge].0;
                     *edge += 1;
                     let (v, w) = (v as usize, w as usize);
                     if order[w] == UNSEEN {

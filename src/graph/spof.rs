@@ -399,10 +399,9 @@ impl<'a, 'q> Search<'a, 'q> {
     /// group membership; its far end and meta.
     fn only_step(&self, node: u32) -> Option<(u32, EdgeMeta)> {
         let (index, plan) = (self.index, self.plan);
-        let (targets, metas) = (index.up.targets(), index.up.metas());
+        let edges = index.up.edges();
         let mut only = None;
-        for i in index.up.range(node) {
-            let (next, meta) = (targets[i], metas[i]);
+        for &(next, meta) in &edges[index.up.range(node)] {
             if !plan.follows(meta) || !self.within[next as usize] || plan.stops(index, next) {
                 continue;
             }
@@ -481,7 +480,7 @@ impl<'a, 'q> Search<'a, 'q> {
         let mut heads = vec![main[0]];
         // For each group on the walk's part of the chain, the chain through
         // each other member taken down.
-        let (targets, metas) = (self.index.down.targets(), self.index.down.metas());
+        let edges = self.index.down.edges();
         let mut at_node: Option<HashMap<u32, usize>> = None;
         for step in 1..chain.len() {
             let (member, group) = (self.entries[chain[step - 1]], self.entries[chain[step]]);
@@ -502,8 +501,8 @@ impl<'a, 'q> Search<'a, 'q> {
                     .collect()
             });
             for i in self.index.down.range(group.node) {
-                let other = targets[i];
-                if !metas[i].member()
+                let other = edges[i].0;
+                if !edges[i].1.member()
                     || other == member.node
                     || !scratch.seen(other)
                     || self.plan.down_before(self.index, other)
@@ -518,7 +517,7 @@ impl<'a, 'q> Search<'a, 'q> {
                     continue;
                 }
                 let rest = self.links[main[step] as usize].next;
-                let via = self.push_link(group.node, metas[i].reversed(), rest);
+                let via = self.push_link(group.node, edges[i].1.reversed(), rest);
                 heads.push(self.walk_links(entry, via));
             }
         }
@@ -671,7 +670,7 @@ fn components(index: &super::Index, within: &[bool]) -> Vec<u32> {
     }
     let mut edges = Vec::new();
     for (from, &node) in nodes.iter().enumerate() {
-        for &to in index.up.next(node) {
+        for to in index.up.next(node) {
             if within[to as usize] {
                 edges.push((u32::try_from(from).unwrap_or(NONE), local[to as usize]));
             }
