@@ -299,13 +299,7 @@ impl Cmdb {
         if let Some(node) = self.topology.node(id) {
             if self.index.get().is_some() {
                 let touching = self.topology.touching(node);
-                self.patch(|index, topology| {
-                    for (source, kind, target) in touching {
-                        let relation = topology.kind(kind);
-                        index.unrelate(topology, source.index(), kind, relation, target.index());
-                    }
-                    index.remove_node(node.index());
-                });
+                self.patch(|index, topology| index.remove_item(topology, node.index(), &touching));
             }
         }
         self.topology.remove_node(id);

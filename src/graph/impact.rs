@@ -820,6 +820,9 @@ pub(super) struct Bounds<'b> {
     pub(super) within: Option<&'b [bool]>,
     /// The walk stops as soon as a node marked here goes down.
     pub(super) until: Option<&'b [bool]>,
+    /// Each group slot's members down before the failure, worked out
+    /// beforehand (by the walk, at its first member, when `None`).
+    pub(super) before: Option<&'b [u32]>,
 }
 
 /// Phase 1 of a blast radius: what goes down, from the failed `entries`. A
@@ -863,8 +866,10 @@ pub(super) fn spread(
             // already down, so that the group's figures are complete.
             let quorum_holds = meta.member() && {
                 let slot = index.group_slot[node as usize];
-                let (first, down) =
-                    scratch.member_down(slot, || members_down_before(index, plan, node));
+                let (first, down) = scratch.member_down(slot, || match bounds.before {
+                    Some(before) => before[slot as usize],
+                    None => members_down_before(index, plan, node),
+                });
                 if first {
                     touched.push(Touched {
                         group: node,

@@ -10,6 +10,8 @@
 
 use std::sync::Mutex;
 
+use petgraph::stable_graph::NodeIndex;
+
 use super::kind::RelationKind;
 use super::store::{KindId, Topology};
 use crate::cmdb::{CiClass, ConfigurationItem, Environment, OperationalStatus, Region};
@@ -243,6 +245,13 @@ impl Csr {
             end: index_u32(self.edges.len()),
         };
         span.len() + 1
+    }
+
+    /// Drops every edge of `from`; returns how many there were. O(1).
+    fn clear(&mut self, from: u32) -> usize {
+        let span = std::mem::take(&mut self.spans[from as usize]);
+        self.garbage += span.len();
+        span.len()
     }
 
     /// Removes the edge `from -> to` with `meta`, if there is one, closing
@@ -662,9 +671,54 @@ impl Index {
         }
     }
 
+    /// Patches out the item at `node` and `touching`, its relationships
+    /// (as the topology has them, before it removes them): each is taken
+    /// out of its other end's edges, and the item's own edges are dropped
+    /// at once.
+    ///
+    /// # Complexity
+    ///
+    /// O(d) for the item's d relationships, plus O(d') for each other end
+    /// of degree d'. When that would take the patches past their budget,
+    /// nothing is patched and the index is spent (the CMDB drops it), so a
+    /// hub with a million leaves costs O(d) to remove, not O(d²).
+    pub(crate) fn remove_item(
+        &mut self,
+        topology: &Topology,
+        node: usize,
+        touching: &[(NodeIndex, KindId, NodeIndex)],
+    ) {
+        let n = index_u32(node);
+        let cost: usize = touching
+            .iter()
+            .map(|(source, _, target)| {
+                let other = if source.index() == node {
+                    target
+                } else {
+                    source
+                };
+                let other = index_u32(other.index());
+                self.up.range(other).len() + self.down.range(other).len()
+            })
+            .sum();
+        if self.work + cost > self.budget {
+            self.work = self.budget + 1;
+            return;
+        }
+        for &(source, kind_id, target) in touching {
+            let kind = topology.kind(kind_id);
+            self.unrelate_but(topology, source.index(), kind_id, kind, target.index(), n);
+        }
+        for csr in [&mut self.up, &mut self.down] {
+            self.work += csr.clear(n);
+        }
+        self.remove_node(node);
+        self.sweep_if_due();
+    }
+
     /// Patches out the item at `node`, whose relationships were patched out
     /// already. O(1).
-    pub(crate) fn remove_node(&mut self, node: usize) {
+    fn remove_node(&mut self, node: usize) {
         self.release_labels(node);
         self.rank[node] = NONE;
         self.status[node] = OperationalStatus::Operational;
@@ -730,8 +784,26 @@ impl Index {
         kind: &RelationKind,
         target: usize,
     ) {
+        self.unrelate_but(topology, source, kind_id, kind, target, NONE);
+        self.sweep_if_due();
+    }
+
+    /// [`unrelate`](Self::unrelate), leaving the edges from node `keep`
+    /// alone (the caller clears them all at once); no sweep.
+    fn unrelate_but(
+        &mut self,
+        topology: &Topology,
+        source: usize,
+        kind_id: KindId,
+        kind: &RelationKind,
+        target: usize,
+        keep: u32,
+    ) {
         let (s, t) = (index_u32(source), index_u32(target));
         for (is_up, from, to, meta) in index_edges(s, kind_id, kind, t) {
+            if from == keep {
+                continue;
+            }
             let csr = if is_up { &mut self.up } else { &mut self.down };
             self.work += csr.remove(from, to, meta);
         }
@@ -740,7 +812,6 @@ impl Index {
             self.groups[slot].members -= 1;
             self.refresh_group(topology, target);
         }
-        self.sweep_if_due();
     }
 
     /// Patches in the quorum of the group at `node`. O(1).

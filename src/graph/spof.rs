@@ -6,9 +6,8 @@ use std::sync::Arc;
 use super::impact::{
     Bounds, Entry, ImpactState, Path, Touched, dependencies, members_down_before, spread,
 };
-use super::index::{Csr, EdgeMeta, NONE};
+use super::index::{EdgeMeta, NONE};
 use super::query::{ImpactQuery, Plan};
-use super::scc::Components;
 use crate::hash::HashMap;
 use crate::{Cmdb, Error, ResourceId};
 
@@ -65,9 +64,11 @@ pub struct SinglePoint<'a> {
     service: &'a ResourceId,
     distance: u32,
     common_mode: bool,
-    /// The first link of each chain, the main one first.
-    heads: Vec<u32>,
-    links: Arc<[Link]>,
+    /// Its place in the search's list of single points.
+    at: u32,
+    /// How many chains explain it.
+    count: usize,
+    chains: Arc<Chains>,
 }
 
 impl<'a> SinglePoint<'a> {
@@ -84,24 +85,27 @@ impl<'a> SinglePoint<'a> {
         self.service
     }
 
-    /// Its distance from the service in hops, as
-    /// [`dependencies`](Cmdb::dependencies) reports it. (The failure's
-    /// [`path`](Self::path) may pass a redundancy group, and be longer or
-    /// shorter than a required item's chain without one.)
+    /// Its distance in hops from the nearest query root, as
+    /// [`dependencies`](Cmdb::dependencies) reports it: the answer's order.
+    /// (The failure's [`path`](Self::path) may pass a redundancy group, and
+    /// be longer or shorter than a required item's chain without one; with
+    /// several roots, the [`service`](Self::service) it ends at may be
+    /// another root than the nearest.)
     #[must_use]
     pub fn distance(&self) -> u32 {
         self.distance
     }
 
     /// A chain along which its failure reaches the service, from the item
-    /// to the service.
+    /// to the service, never passing an item twice.
     ///
     /// # Complexity
     ///
     /// O(h) for a chain of h hops.
     #[must_use]
     pub fn path(&self) -> Path<'a> {
-        self.chain(self.heads[0])
+        let head = self.chains.explained[self.at as usize].heads[0];
+        Path::of(self.cmdb, erase_loops(self.chains.steps(head)))
     }
 
     /// Every explaining chain, each from the item to the service: first
@@ -112,17 +116,45 @@ impl<'a> SinglePoint<'a> {
     ///
     /// # Complexity
     ///
-    /// O(the chains' hops).
+    /// O(the chains' hops). Each chain passes an item at most once.
     #[must_use]
     pub fn paths(&self) -> Vec<Path<'a>> {
-        self.heads.iter().map(|&head| self.chain(head)).collect()
+        let chains = &*self.chains;
+        let me = &chains.explained[self.at as usize];
+        let mut paths: Vec<Path<'a>> = me
+            .heads
+            .iter()
+            .map(|&head| Path::of(self.cmdb, erase_loops(chains.steps(head))))
+            .collect();
+        // Then the chains of the single point this one's failure reaches,
+        // after the chain to it, and so on up: each point holds only its
+        // own chains, so a chain of n points holds O(n), not O(n²).
+        let mut prefix: Vec<(u32, EdgeMeta)> = Vec::new();
+        let mut inherit = me.inherit;
+        while let Some((head, point)) = inherit {
+            let steps = chains.steps(head);
+            if prefix.is_empty() {
+                prefix = steps;
+            } else {
+                // The point's own chain starts where the prefix ends.
+                prefix.extend(steps.into_iter().skip(1));
+            }
+            let from = &chains.explained[point as usize];
+            for &head in &from.heads[1..] {
+                let mut steps = prefix.clone();
+                steps.extend(chains.steps(head).into_iter().skip(1));
+                paths.push(Path::of(self.cmdb, erase_loops(steps)));
+            }
+            inherit = from.inherit;
+        }
+        paths
     }
 
     /// The number of explaining chains, [`paths`](Self::paths)`.len()`.
     /// O(1).
     #[must_use]
     pub fn path_count(&self) -> usize {
-        self.heads.len()
+        self.count
     }
 
     /// Whether its failure reaches the service only by taking down several
@@ -133,17 +165,6 @@ impl<'a> SinglePoint<'a> {
     #[must_use]
     pub fn common_mode(&self) -> bool {
         self.common_mode
-    }
-
-    fn chain(&self, head: u32) -> Path<'a> {
-        let mut steps = Vec::new();
-        let mut at = head;
-        while at != NONE {
-            let link = self.links[at as usize];
-            steps.push((link.node, link.meta));
-            at = link.next;
-        }
-        Path::of(self.cmdb, steps)
     }
 }
 
@@ -181,6 +202,58 @@ struct Link {
     next: u32,
 }
 
+/// The chains of every single point a search found, shared by its answer.
+#[derive(Debug)]
+struct Chains {
+    links: Vec<Link>,
+    /// By the search's list of single points.
+    explained: Vec<Explained>,
+}
+
+impl Chains {
+    /// The steps of the chain from link `head` on.
+    fn steps(&self, head: u32) -> Vec<(u32, EdgeMeta)> {
+        let mut steps = Vec::new();
+        let mut at = head;
+        while at != NONE {
+            let link = self.links[at as usize];
+            steps.push((link.node, link.meta));
+            at = link.next;
+        }
+        steps
+    }
+}
+
+/// How one single point is explained.
+#[derive(Debug)]
+struct Explained {
+    /// The first link of each chain of its own, the main one first.
+    heads: Vec<u32>,
+    /// The chain to the known single point its walk stopped at (ending
+    /// there) and that point: its chains other than the main one explain
+    /// this point too, after that chain.
+    inherit: Option<(u32, u32)>,
+}
+
+/// `steps` with any loop taken out: a chain that goes on along a known
+/// single point's chain can pass an item it passed before (in a cycle),
+/// and then goes on from that item's first place. O(steps).
+fn erase_loops(steps: Vec<(u32, EdgeMeta)>) -> Vec<(u32, EdgeMeta)> {
+    let mut kept: Vec<(u32, EdgeMeta)> = Vec::with_capacity(steps.len());
+    let mut place: HashMap<u32, usize> = HashMap::default();
+    for (node, meta) in steps {
+        if let Some(&first) = place.get(&node) {
+            for (gone, _) in kept.drain(first + 1..) {
+                place.remove(&gone);
+            }
+        } else {
+            place.insert(node, kept.len());
+            kept.push((node, meta));
+        }
+    }
+    kept
+}
+
 /// What is known of an item's failure, once judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -204,6 +277,9 @@ struct Found {
     through_group: bool,
     required: bool,
     heads: Vec<u32>,
+    inherit: Option<(u32, u32)>,
+    /// How many chains explain it, its own and inherited.
+    count: usize,
     reported: bool,
 }
 
@@ -240,15 +316,20 @@ impl Cmdb {
     ///
     /// Linear in what the roots depend on (V items, E relationships) when
     /// every candidate is judged without a walk or its walk soon meets a
-    /// known single point: a chain of any length below a service, and a
-    /// tree of items each with one dependent. At worst, when many
-    /// candidates survive behind redundancy and walk far before their walks
-    /// end, O(C · (V + E)) for the C candidates (also with a depth limit).
-    /// Plus the dependencies query, O(N) for three marks per item of the
-    /// estate's N, and O(1) per chain link the answer holds: one per item
-    /// judged without a walk, one per step of a walk's chain, and one per
-    /// chain inherited from the single point a walk stopped at. Nothing
-    /// recurses.
+    /// known single point: a chain of any length below a service (one-way
+    /// or two-way links), a ring, a ladder, a tree of items each with one
+    /// dependent, a pool of any width. At worst, when many candidates
+    /// survive behind redundancy and walk far before their walks end,
+    /// O(C · (V + E)) for the C candidates (also with a depth limit, which
+    /// turns the shortcuts off). Plus the dependencies query, O(N) for
+    /// three marks per item of the estate's N, the groups' members down
+    /// before (once per group), and O(1) per chain link the answer holds:
+    /// two per item judged without a walk, and about two per step of a
+    /// walk's chains. A point's chains inherited from the single point its
+    /// walk stopped at are shared, not copied (a chain of n pools, pool k
+    /// with k chains, holds O(n) links); [`SinglePoint::paths`] puts them
+    /// together when asked, and takes out the loop of a chain that passes
+    /// an item twice (a cycle through a known point). Nothing recurses.
     ///
     /// # Errors
     ///
@@ -303,11 +384,9 @@ struct Search<'a, 'q> {
     /// Where a walk stops: the roots and, without a depth limit, the
     /// single points found so far.
     until: Vec<bool>,
-    /// The roots alone, for a walk that must not stop at a single point.
-    roots_only: Vec<bool>,
-    /// The strongly connected component of each item the roots depend on,
-    /// found when first needed.
-    components: Option<Vec<u32>>,
+    /// Each group slot's members down before the failure (for the groups
+    /// within; a wide pool's members would count them again at each walk).
+    before: Vec<u32>,
     verdict: Vec<Verdict>,
     /// Whether verdicts carry over from one item to another (no depth
     /// limit).
@@ -331,7 +410,17 @@ impl<'a, 'q> Search<'a, 'q> {
             until[entry.node as usize] = true;
             verdict[entry.node as usize] = Verdict::Root;
         }
-        let roots_only = until.clone();
+        let before = index
+            .group_node
+            .iter()
+            .map(|&group| {
+                if group != NONE && within[group as usize] {
+                    members_down_before(index, plan, group)
+                } else {
+                    0
+                }
+            })
+            .collect();
         Self {
             cmdb,
             index,
@@ -339,8 +428,7 @@ impl<'a, 'q> Search<'a, 'q> {
             roots,
             within,
             until,
-            roots_only,
-            components: None,
+            before,
             verdict,
             memo: plan.max_depth == u32::MAX,
             found: Vec::new(),
@@ -357,8 +445,6 @@ impl<'a, 'q> Search<'a, 'q> {
         if self.verdict[node as usize] != Verdict::Unknown {
             return;
         }
-        let reported = self.plan.reports(self.index, node);
-        let required = candidate.state == ImpactState::Required;
         if self.memo {
             if let Some((next, meta)) = self.only_step(node) {
                 match self.verdict[next as usize] {
@@ -369,29 +455,31 @@ impl<'a, 'q> Search<'a, 'q> {
                     Verdict::Root => {
                         let to = self.push_link(next, meta, NONE);
                         let head = self.push_link(node, EdgeMeta::ROOT, to);
-                        self.record(candidate, next, false, vec![head], reported, required);
+                        self.record(candidate, next, false, vec![head], None);
                         return;
                     }
                     Verdict::Point(at) => {
                         let found = &self.found[at as usize];
                         let (service, through_group) = (found.service, found.through_group);
-                        let heads: Vec<u32> = found.heads.clone();
-                        let heads = heads
-                            .into_iter()
-                            .map(|head| {
-                                let rest = self.links[head as usize].next;
-                                let to = self.push_link(next, meta, rest);
-                                self.push_link(node, EdgeMeta::ROOT, to)
-                            })
-                            .collect();
-                        self.record(candidate, service, through_group, heads, reported, required);
+                        let rest = self.links[found.heads[0] as usize].next;
+                        let to = self.push_link(next, meta, rest);
+                        let main = self.push_link(node, EdgeMeta::ROOT, to);
+                        let to = self.push_link(next, meta, NONE);
+                        let prefix = self.push_link(node, EdgeMeta::ROOT, to);
+                        self.record(
+                            candidate,
+                            service,
+                            through_group,
+                            vec![main],
+                            Some((prefix, at)),
+                        );
                         return;
                     }
                     Verdict::Unknown => {}
                 }
             }
         }
-        self.walk(candidate, scratch, reported, required);
+        self.walk(candidate, scratch);
     }
 
     /// The one relationship along which `node`'s failure can spread, as the
@@ -419,31 +507,12 @@ impl<'a, 'q> Search<'a, 'q> {
 
     /// Judges `candidate` by walking its failure until it takes down a root
     /// or a known single point, or ends.
-    fn walk(
-        &mut self,
-        candidate: &Entry,
-        scratch: &mut super::index::Scratch,
-        reported: bool,
-        required: bool,
-    ) {
+    fn walk(&mut self, candidate: &Entry, scratch: &mut super::index::Scratch) {
         let node = candidate.node;
-        let Some(mut hit) = self.spread_from(node, scratch, false) else {
+        let Some(hit) = self.spread_from(node, scratch) else {
             self.verdict[node as usize] = Verdict::Survives;
             return;
         };
-        if let Verdict::Point(_) = self.verdict[self.entries[hit].node as usize] {
-            // The known single point's chains, after the walk's chain to it,
-            // could come back to an item of the walk only through a cycle
-            // with that point: then walk on to a root instead, for chains
-            // that never repeat an item.
-            if self.cycles_back(self.entries[hit].node) {
-                match self.spread_from(node, scratch, true) {
-                    Some(at) => hit = at,
-                    // Failure only spreads: the root is reached.
-                    None => unreachable!("a walk that met a single point reaches a root"),
-                }
-            }
-        }
         // The main chain, candidate first, by entry.
         let mut chain = Vec::new();
         let mut at = hit;
@@ -456,22 +525,18 @@ impl<'a, 'q> Search<'a, 'q> {
         }
         chain.reverse();
         let end = self.entries[hit];
-        let (service, mut through_group, tails) = match self.verdict[end.node as usize] {
+        let (service, mut through_group, tail, point) = match self.verdict[end.node as usize] {
             Verdict::Point(point) => {
                 let found = &self.found[point as usize];
-                let tails: Vec<u32> = found
-                    .heads
-                    .iter()
-                    .map(|&head| self.links[head as usize].next)
-                    .collect();
-                (found.service, found.through_group, tails)
+                let tail = self.links[found.heads[0] as usize].next;
+                (found.service, found.through_group, tail, Some(point))
             }
             // Only roots and single points stop a walk.
-            _ => (end.node, false, vec![NONE]),
+            _ => (end.node, false, NONE, None),
         };
         // The main chain's links, one per entry on it.
         let mut main = vec![NONE; chain.len()];
-        let mut next = tails[0];
+        let mut next = tail;
         for (place, &entry) in chain.iter().enumerate().rev() {
             let e = self.entries[entry];
             next = self.push_link(e.node, e.meta, next);
@@ -490,7 +555,7 @@ impl<'a, 'q> Search<'a, 'q> {
             let slot = self.index.group_slot[group.node as usize];
             let tolerance = self.index.groups[slot as usize].tolerance;
             // More than one member of this group had to fall.
-            if tolerance > members_down_before(self.index, self.plan, group.node) {
+            if tolerance > self.before[slot as usize] {
                 through_group = true;
             }
             let at_node = at_node.get_or_insert_with(|| {
@@ -500,46 +565,62 @@ impl<'a, 'q> Search<'a, 'q> {
                     .map(|(i, entry)| (entry.node, i))
                     .collect()
             });
-            for i in self.index.down.range(group.node) {
-                let other = edges[i].0;
-                if !edges[i].1.member()
-                    || other == member.node
-                    || !scratch.seen(other)
-                    || self.plan.down_before(self.index, other)
-                {
+            // The other members the walk took down, each with the step
+            // from it into the group, in the group's order (by rank): found
+            // among the group's members or among the walk's items,
+            // whichever are fewer, so that a wide pool's members do not
+            // each scan the whole pool.
+            let mut others: Vec<(u32, EdgeMeta)> = Vec::new();
+            if self.entries.len() < self.index.down.range(group.node).len() {
+                let up = self.index.up.edges();
+                for entry in &self.entries {
+                    let into = up[self.index.up.range(entry.node)]
+                        .iter()
+                        .find(|&&(to, meta)| to == group.node && meta.member());
+                    if let Some(&(_, meta)) = into {
+                        others.push((entry.node, meta));
+                    }
+                }
+                others.sort_unstable_by_key(|&(other, _)| self.index.rank[other as usize]);
+            } else {
+                others.extend(
+                    edges[self.index.down.range(group.node)]
+                        .iter()
+                        .filter(|&&(other, meta)| meta.member() && scratch.seen(other))
+                        .map(|&(other, meta)| (other, meta.reversed())),
+                );
+            }
+            for (other, via) in others {
+                if other == member.node || self.plan.down_before(self.index, other) {
                     continue;
                 }
                 // Every node the walk marked has an entry.
                 let entry = at_node[&other];
                 // A member that fell through the group itself (groups in a
-                // cycle) explains nothing more.
-                if passes(&self.entries, entry, group.node) {
+                // cycle) explains nothing more, and one at the depth limit
+                // was not walked on: the walk did not count it.
+                if passes(&self.entries, entry, group.node)
+                    || self.entries[entry].distance >= self.plan.max_depth
+                {
                     continue;
                 }
                 let rest = self.links[main[step] as usize].next;
-                let via = self.push_link(group.node, edges[i].1.reversed(), rest);
+                let via = self.push_link(group.node, via, rest);
                 heads.push(self.walk_links(entry, via));
             }
         }
-        // The chains of the single point the walk stopped at, after the
-        // walk's chain to it.
-        for &tail in &tails[1..] {
-            let to = self.push_link(end.node, end.meta, tail);
-            let before = chain[chain.len() - 2];
-            heads.push(self.walk_links(before, to));
-        }
-        self.record(candidate, service, through_group, heads, reported, required);
+        // The chains of the single point the walk stopped at explain this
+        // one too, after the walk's chain to it.
+        let inherit = point.map(|point| {
+            let to = self.push_link(end.node, end.meta, NONE);
+            (self.walk_links(chain[chain.len() - 2], to), point)
+        });
+        self.record(candidate, service, through_group, heads, inherit);
     }
 
     /// Walks `node`'s failure within what the roots depend on, until it
-    /// takes down a root (or, unless `to_a_root`, a known single point);
-    /// returns that entry.
-    fn spread_from(
-        &mut self,
-        node: u32,
-        scratch: &mut super::index::Scratch,
-        to_a_root: bool,
-    ) -> Option<usize> {
+    /// takes down a root or a known single point; returns that entry.
+    fn spread_from(&mut self, node: u32, scratch: &mut super::index::Scratch) -> Option<usize> {
         scratch.restart();
         scratch.mark(node);
         self.entries.clear();
@@ -554,11 +635,8 @@ impl<'a, 'q> Search<'a, 'q> {
         });
         let bounds = Bounds {
             within: Some(&self.within),
-            until: Some(if to_a_root {
-                &self.roots_only
-            } else {
-                &self.until
-            }),
+            until: Some(&self.until),
+            before: Some(&self.before),
         };
         spread(
             self.index,
@@ -568,20 +646,6 @@ impl<'a, 'q> Search<'a, 'q> {
             &mut self.touched,
             &bounds,
         )
-    }
-
-    /// Whether an item of the last walk other than `point` shares a
-    /// strongly connected component of the failure graph (within what the
-    /// roots depend on) with `point`. O(the walk), plus O(V + E) once per
-    /// search to find the components.
-    fn cycles_back(&mut self, point: u32) -> bool {
-        let components = self
-            .components
-            .get_or_insert_with(|| components(self.index, &self.within));
-        let of = components[point as usize];
-        self.entries
-            .iter()
-            .any(|entry| entry.node != point && components[entry.node as usize] == of)
     }
 
     /// Links for the walk's chain from its start to entry `entry`, then on
@@ -609,10 +673,13 @@ impl<'a, 'q> Search<'a, 'q> {
         service: u32,
         through_group: bool,
         heads: Vec<u32>,
-        reported: bool,
-        required: bool,
+        inherit: Option<(u32, u32)>,
     ) {
         let node = candidate.node;
+        let reported = self.plan.reports(self.index, node);
+        let required = candidate.state == ImpactState::Required;
+        let count =
+            heads.len() + inherit.map_or(0, |(_, point)| self.found[point as usize].count - 1);
         self.verdict[node as usize] =
             Verdict::Point(u32::try_from(self.found.len()).unwrap_or(NONE));
         if self.memo {
@@ -625,29 +692,54 @@ impl<'a, 'q> Search<'a, 'q> {
             through_group,
             required,
             heads,
+            inherit,
+            count,
             reported,
         });
     }
 
     fn finish(self) -> SinglePoints<'a> {
-        let links: Arc<[Link]> = self.links.into();
         let cmdb = self.cmdb;
         let id = |node: u32| cmdb.topology().id(node_index(node));
-        let mut points: Vec<SinglePoint<'a>> = self
-            .found
-            .into_iter()
-            .filter(|found| found.reported)
-            .map(|found| SinglePoint {
-                cmdb,
-                id: id(found.node),
-                service: id(found.service),
-                distance: found.distance,
+        let mut reported = Vec::new();
+        let mut explained = Vec::with_capacity(self.found.len());
+        for (at, found) in (0u32..).zip(self.found) {
+            if found.reported {
                 // A required item reaches the service through a plain chain
                 // too.
-                common_mode: found.through_group && !found.required,
+                let common_mode = found.through_group && !found.required;
+                reported.push((
+                    at,
+                    found.node,
+                    found.service,
+                    found.distance,
+                    common_mode,
+                    found.count,
+                ));
+            }
+            explained.push(Explained {
                 heads: found.heads,
-                links: Arc::clone(&links),
-            })
+                inherit: found.inherit,
+            });
+        }
+        let chains = Arc::new(Chains {
+            links: self.links,
+            explained,
+        });
+        let mut points: Vec<SinglePoint<'a>> = reported
+            .into_iter()
+            .map(
+                |(at, node, service, distance, common_mode, count)| SinglePoint {
+                    cmdb,
+                    id: id(node),
+                    service: id(service),
+                    distance,
+                    common_mode,
+                    at,
+                    count,
+                    chains: Arc::clone(&chains),
+                },
+            )
             .collect();
         // Candidates are judged in the order `dependencies` lists them:
         // required items nearest first, then the others nearest first; a
@@ -655,34 +747,6 @@ impl<'a, 'q> Search<'a, 'q> {
         points.sort_by_key(|point| point.distance);
         SinglePoints { points }
     }
-}
-
-/// The strongly connected component of each item marked `within`, in the
-/// failure graph between them ([`NONE`] for the others). O(N) for the
-/// estate's N items, plus O(V + E) for the V items within and the E
-/// relationships between them.
-fn components(index: &super::Index, within: &[bool]) -> Vec<u32> {
-    let mut local = vec![NONE; within.len()];
-    let mut nodes = Vec::new();
-    for (node, _) in within.iter().enumerate().filter(|(_, w)| **w) {
-        local[node] = u32::try_from(nodes.len()).unwrap_or(NONE);
-        nodes.push(u32::try_from(node).unwrap_or(NONE));
-    }
-    let mut edges = Vec::new();
-    for (from, &node) in nodes.iter().enumerate() {
-        for to in index.up.next(node) {
-            if within[to as usize] {
-                edges.push((u32::try_from(from).unwrap_or(NONE), local[to as usize]));
-            }
-        }
-    }
-    let found = Components::find(&Csr::links(nodes.len(), edges));
-    let mut of = vec![NONE; within.len()];
-    for (at, &node) in nodes.iter().enumerate() {
-        of[node as usize] =
-            u32::try_from(found.of(u32::try_from(at).unwrap_or(NONE))).unwrap_or(NONE);
-    }
-    of
 }
 
 /// Whether the chain to entry `at` passes through `node`.

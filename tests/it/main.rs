@@ -2,6 +2,7 @@
 
 mod adversary;
 mod adversary_impact;
+mod adversary_live;
 mod deep;
 mod depreciation;
 mod finance_cost;
