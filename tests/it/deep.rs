@@ -160,6 +160,14 @@ fn every_query_on_a_million_long_chain_runs_on_a_small_stack() {
         let path = bottom.path();
         assert_eq!(path.hops(), CHAIN - 1);
         assert_eq!(path.steps().last().unwrap().id(), &last);
+        // Looking each one up is O(log n), not a scan.
+        assert_eq!(points.get(&first).unwrap().id(), &first);
+        assert!(points.get(&last).is_none(), "the root is not listed");
+        assert!(
+            (1..CHAIN - 1)
+                .step_by(997)
+                .all(|i| points.get(&name("c", i)).is_some())
+        );
 
         // One wave per item: each needs the one before it.
         let plan = impact.recovery_order();
