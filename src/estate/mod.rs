@@ -963,7 +963,7 @@ impl<'a> Validation<'a> {
             return Ok(());
         }
         topology.check_kind(kind)?;
-        if topology.kind_id(kind).is_none() && self.new_kinds.insert(kind) {
+        if self.new_kinds.insert(kind) {
             topology.check_room(self.new_kinds.len())?;
         }
         if let RelationKind::Custom(custom) = kind {

@@ -254,6 +254,15 @@ impl Topology {
     /// kind, target)`. O(d) for the node's d relationships (and removed
     /// ones still in its lists).
     pub(crate) fn touching(&self, node: NodeIndex) -> Vec<(NodeIndex, KindId, NodeIndex)> {
+        self.touching_edges(node)
+            .into_iter()
+            .map(|(_, source, kind, target)| (source, kind, target))
+            .collect()
+    }
+
+    /// The live edges touching `node`, each once, in edge order, with
+    /// their ends and kinds. O(d).
+    fn touching_edges(&self, node: NodeIndex) -> Vec<(EdgeIndex, NodeIndex, KindId, NodeIndex)> {
         let mut touching: Vec<_> = self
             .live_edges(node, Direction::Outgoing)
             .chain(self.live_edges(node, Direction::Incoming))
@@ -263,9 +272,6 @@ impl Topology {
         touching.sort_unstable_by_key(|(edge, ..)| *edge);
         touching.dedup_by_key(|(edge, ..)| *edge);
         touching
-            .into_iter()
-            .map(|(_, source, kind, target)| (source, kind, target))
-            .collect()
     }
 
     /// Removes the node and every relationship touching it, and its quorum.
@@ -277,15 +283,7 @@ impl Topology {
         let Some(node) = self.nodes.remove(id) else {
             return;
         };
-        let mut touching: Vec<EdgeIndex> = self
-            .live_edges(node, Direction::Outgoing)
-            .chain(self.live_edges(node, Direction::Incoming))
-            .map(|edge| edge.id())
-            .collect();
-        // A loop (which only tests make) is both outgoing and incoming.
-        touching.sort_unstable();
-        touching.dedup();
-        for edge in touching {
+        for (edge, ..) in self.touching_edges(node) {
             self.remove_edge(edge);
         }
         self.dead[node.index()] = true;
