@@ -410,19 +410,14 @@ pub(crate) fn path<'a>(cmdb: &'a Cmdb, entries: &[Entry], entry: usize) -> Path<
     let mut at = entry;
     loop {
         let e = entries[at];
-        let via =
-            (!e.meta.is_root()).then(|| (cmdb.topology().kind(e.meta.kind()), e.meta.forward()));
-        steps.push(PathStep {
-            id: id_of(cmdb, e.node),
-            via,
-        });
+        steps.push((e.node, e.meta));
         if e.pred == NONE {
             break;
         }
         at = e.pred as usize;
     }
     steps.reverse();
-    Path { steps }
+    Path::of(cmdb, steps)
 }
 
 fn id_of(cmdb: &Cmdb, node: u32) -> &ResourceId {
